@@ -1,0 +1,40 @@
+# Trygga hus — the two commands a newcomer needs are `make run` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint install install-test init demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Installs the app (editable) with its pinned dependencies; re-runs when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed
+
+init: install
+	$(BIN)/tryggahus init
+
+demo: init
+	$(BIN)/tryggahus demo
+
+## Serve the app on the embedded default (SQLite in instance/) with demo data.
+run: demo
+	$(BIN)/tryggahus serve --host $(HOST) --port $(PORT)
+
+## Lint, then the whole suite (on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set).
+test: install-test lint
+	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

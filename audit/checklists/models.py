@@ -1,0 +1,55 @@
+"""Stored checklist versions: immutable snapshots of validated YAML."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from audit.checklists.loader import checklist_from_content
+from audit.checklists.schema import Checklist
+from audit.database import Base, UTCDateTime, utcnow
+from audit.errors import ImmutableError
+
+
+class ChecklistVersion(Base):
+    """One version of one checklist, stored once and never changed (see `audit.checklists.services`)."""
+
+    __tablename__ = "checklist_versions"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("length(sha256) = 64", name="sha256_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    #: sha256 of the canonical JSON of `content`; the same content always gives the same hash.
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    title_sv: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    #: The validated checklist as JSON (see `audit.checklists.loader.LoadedChecklist.content`).
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The file it was loaded from, for people reading the history.
+    source_name: Mapped[str] = mapped_column(String(255))
+    item_count: Mapped[int]
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    loaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    @cached_property
+    def checklist(self) -> Checklist:
+        return checklist_from_content(self.content)
+
+    def __repr__(self) -> str:
+        return f"<ChecklistVersion {self.key} v{self.version}>"
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changed_checklist_versions(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in session.dirty:
+        if isinstance(obj, ChecklistVersion) and session.is_modified(obj, include_collections=False):
+            raise ImmutableError(f"{obj!r} is stored and can no longer change; load a new version instead")

@@ -1,0 +1,224 @@
+"""The `tryggahus` command: a Flask CLI group bound to the app factory (`flask --app wsgi …` has the same commands).
+
+Every command reports bad input as a one-line error and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+
+from audit.accounts.models import Role
+from audit.errors import DomainError
+from audit.settings import SettingsError
+
+
+@contextmanager
+def _unit_of_work() -> Iterator[Any]:
+    """One transaction for a command: committed when it succeeds, rolled back with a one-line error otherwise."""
+    from audit.extensions import db
+
+    db.begin_write()
+    try:
+        yield db.session
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+
+
+# --- checklists -------------------------------------------------------------------------------------------------
+
+
+@click.group("checklist", cls=AppGroup, help="Validate and load checklist YAML files.")
+def checklist_group() -> None:
+    pass
+
+
+def _checklist_paths(paths: tuple[str, ...]) -> list[Path]:
+    if paths:
+        return [Path(p) for p in paths]
+    folder = current_app.config["TRYGGAHUS"].checklist_dir
+    found = sorted(Path(folder).glob("*.yaml"))
+    if not found:
+        raise click.ClickException(f"no checklist files (*.yaml) in {folder}")
+    return found
+
+
+def _load_all(paths: list[Path]) -> tuple[list[Any], bool]:
+    from audit.checklists.loader import ChecklistError, load_checklist
+
+    loaded, failed = [], False
+    for path in paths:
+        try:
+            loaded.append(load_checklist(path))
+        except ChecklistError as exc:
+            failed = True
+            for error in exc.errors:
+                click.echo(str(error), err=True)
+    return loaded, failed
+
+
+@checklist_group.command("validate", with_appcontext=False)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def checklist_validate(paths: tuple[str, ...]) -> None:
+    """Check checklist files without touching the database."""
+    loaded, failed = _load_all([Path(p) for p in paths])
+    for item in loaded:
+        click.echo(
+            f"{item.path}: valid — {item.checklist.key} version {item.checklist.version}, "
+            f"{len(item.checklist.items())} items, sha256 {item.sha256[:12]}"
+        )
+    if failed:
+        sys.exit(1)
+
+
+def load_checklists(paths: list[Path]) -> None:
+    from audit.checklists.services import store_checklist
+
+    loaded, failed = _load_all(paths)
+    if failed:
+        raise click.ClickException("nothing was stored: fix the errors above first")
+    with _unit_of_work() as session:
+        for item in loaded:
+            result = store_checklist(session, item)
+            click.echo(f"{item.path}: {item.checklist.key} version {item.checklist.version} {result.outcome}")
+
+
+@checklist_group.command("load")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
+def checklist_load(paths: tuple[str, ...]) -> None:
+    """Store new checklist versions (default: every file in the checklist folder)."""
+    load_checklists(_checklist_paths(paths))
+
+
+# --- database and demo ------------------------------------------------------------------------------------------
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Migrate the database to the newest schema and load every checklist."""
+    from audit.migrate import upgrade
+
+    upgrade(current_app.extensions["tryggahus.database"].engine)
+    click.echo("database migrated to head")
+    load_checklists(_checklist_paths(()))
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Create the demo organisation with users, areas, buildings and inspections."""
+    from audit.demo import create_demo
+
+    with _unit_of_work() as session:
+        accounts = create_demo(session)
+    click.echo("Demo organisation 'demo' created. Log in with:")
+    for role, email, password in accounts:
+        click.echo(f"  {role:<11} {email:<30} {password}")
+
+
+@click.group("org", cls=AppGroup, help="Manage organisations.")
+def org_group() -> None:
+    pass
+
+
+@org_group.command("create")
+@click.option("--slug", required=True, help="Short name used in URLs, e.g. 'botkyrka'.")
+@click.option("--name", required=True, help="The company's name.")
+def org_create(slug: str, name: str) -> None:
+    from audit.accounts.services import create_organisation
+
+    with _unit_of_work() as session:
+        organisation = create_organisation(session, slug, name)
+    click.echo(f"organisation '{organisation.slug}' created")
+
+
+@click.group("user", cls=AppGroup, help="Manage users.")
+def user_group() -> None:
+    pass
+
+
+@user_group.command("create")
+@click.option("--org", "org_slug", required=True, help="The organisation's slug.")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--name", default=None, help="Display name (default: the e-mail's local part).")
+def user_create(org_slug: str, email: str, role: str, name: str | None) -> None:
+    """Create a user; the password is read from standard input or prompted, never from an argument."""
+    from audit.accounts.services import create_user, organisation_by_slug
+
+    password = _read_password()
+    with _unit_of_work() as session:
+        user = create_user(session, organisation_by_slug(session, org_slug), email, role, password, name)
+    click.echo(f"user {user.email} created as {role} in {org_slug}")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException("no password on standard input")
+    return password
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve the app with gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Flask:
+            return app
+
+    click.echo(f"Trygga hus on http://{host}:{port}/")
+    _Server().run()
+
+
+COMMANDS: list[Callable[..., Any]] = [checklist_group, init_command, demo_command, org_group, user_group, serve_command]
+
+
+def register(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)  # type: ignore[arg-type]
+
+
+def _create_app() -> Flask:
+    from audit import create_app
+
+    try:
+        return create_app()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+)
+def cli() -> None:
+    """Trygga hus: checklist-driven building safety audits."""

@@ -1,0 +1,147 @@
+"""The database: declarative base, engine per app, one session per app context, one commit per request.
+
+SQLite is tuned for several writers: WAL, a busy timeout, foreign keys on, and `BEGIN IMMEDIATE` for write
+transactions (a deferred `BEGIN` that later wants to write fails with "database is locked" under concurrent
+writers; an immediate one waits its turn instead).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from flask.globals import app_ctx
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+from sqlalchemy.types import TypeDecorator
+
+#: One naming convention for every constraint, so migrations can name (and drop) them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Execution option that asks for `BEGIN IMMEDIATE` on SQLite (ignored on other databases).
+IMMEDIATE = "tryggahus_begin_immediate"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every database (SQLite stores no offset, so it is added back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, _dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: use audit.database.utcnow() or an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, _dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below emit BEGIN, instead of the driver's own implicit one.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_ms / 1000})
+        _configure_sqlite(engine, busy_timeout_ms)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+@dataclass
+class _AppState:
+    engine: Engine
+    #: Set by the tests: sessions join this connection's transaction (savepoints) instead of committing.
+    connection: Connection | None = None
+
+
+class Database:
+    """Binds an engine to each app and hands out one session per app context."""
+
+    def __init__(self) -> None:
+        self.session: scoped_session[Session] = scoped_session(self._make_session, scopefunc=self._scope)
+
+    @staticmethod
+    def _scope() -> int:
+        return id(app_ctx._get_current_object())
+
+    @staticmethod
+    def _state() -> _AppState:
+        return current_app.extensions["tryggahus.database"]
+
+    def _make_session(self) -> Session:
+        state = self._state()
+        if state.connection is not None:
+            return Session(bind=state.connection, join_transaction_mode="create_savepoint")
+        return Session(bind=state.engine)
+
+    @property
+    def engine(self) -> Engine:
+        return self._state().engine
+
+    def init_app(self, app: Flask, engine: Engine) -> None:
+        app.extensions["tryggahus.database"] = _AppState(engine)
+        app.before_request(self._begin_request)
+        app.after_request(self._commit_request)
+        app.teardown_request(self._end)
+        app.teardown_appcontext(self._end)
+
+    def begin_write(self) -> None:
+        """Start the session's transaction as a write transaction (`BEGIN IMMEDIATE` on SQLite)."""
+        session = self.session()
+        if not session.in_transaction():
+            session.connection(execution_options={IMMEDIATE: True})
+
+    def _begin_request(self) -> None:
+        if request.method in WRITE_METHODS:
+            self.begin_write()
+
+    def _commit_request(self, response: Response) -> Response:
+        # One unit of work per request: commit once when the view succeeded; errors are rolled back in _end.
+        if response.status_code < 400:
+            self.session.commit()
+        return response
+
+    def _end(self, _exc: BaseException | None = None) -> None:
+        self.session.remove()

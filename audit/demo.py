@@ -1,0 +1,298 @@
+"""Demo data: the organisation `demo`, one user per role, two areas, ten buildings, inspections in every state."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit.accounts.models import Organisation, Role, User
+from audit.accounts.services import create_organisation, create_user
+from audit.buildings.features import Feature
+from audit.buildings.models import Building
+from audit.buildings.services import create_area, create_building
+from audit.checklists.schema import ChoiceAnswer, Item, MeasurementAnswer, ScaleAnswer, is_applicable
+from audit.checklists.services import current_checklist
+from audit.errors import DomainError
+from audit.inspections.models import AnswerResult, Inspection, InspectionKind
+from audit.inspections.services import (
+    AnswerInput,
+    approve_inspection,
+    return_inspection,
+    save_answer,
+    start_inspection,
+    submit_inspection,
+)
+
+DEMO_SLUG = "demo"
+CHECKLIST_KEY = "trygga-hus"
+#: Fixed so the README can name them; the demo is for trying the product, never for production data.
+DEMO_PASSWORDS = {role: f"trygga-{role.value}" for role in Role}
+
+F = Feature
+BUILDINGS: list[dict] = [
+    {
+        "area": "Fittja",
+        "name": "Fittja Gård 1",
+        "street_address": "Fittjavägen 12",
+        "postcode": "145 50",
+        "city": "Norsborg",
+        "property_designation": "Fittja 3:12",
+        "year_built": 1972,
+        "apartments": 48,
+        "features": {
+            F.garage,
+            F.storage_rooms,
+            F.basement,
+            F.laundry_room,
+            F.bike_room,
+            F.refuse_room,
+            F.courtyard,
+            F.playground,
+            F.access_system,
+        },
+    },
+    {
+        "area": "Fittja",
+        "name": "Fittja Gård 2",
+        "street_address": "Fittjavägen 14",
+        "postcode": "145 50",
+        "city": "Norsborg",
+        "property_designation": "Fittja 3:13",
+        "year_built": 1972,
+        "apartments": 48,
+        "features": {F.storage_rooms, F.basement, F.laundry_room, F.refuse_room, F.courtyard, F.access_system},
+    },
+    {
+        "area": "Fittja",
+        "name": "Krögarvägen 5",
+        "street_address": "Krögarvägen 5",
+        "postcode": "145 51",
+        "city": "Norsborg",
+        "property_designation": "Fittja 4:2",
+        "year_built": 1973,
+        "apartments": 96,
+        "features": {
+            F.garage,
+            F.outdoor_parking,
+            F.storage_rooms,
+            F.basement,
+            F.laundry_room,
+            F.bike_room,
+            F.pram_room,
+            F.refuse_room,
+            F.elevator,
+            F.access_system,
+        },
+    },
+    {
+        "area": "Fittja",
+        "name": "Värdshusvägen 20",
+        "street_address": "Värdshusvägen 20",
+        "postcode": "145 52",
+        "city": "Norsborg",
+        "property_designation": "Fittja 5:8",
+        "year_built": 1971,
+        "apartments": 32,
+        "features": {F.outdoor_parking, F.storage_rooms, F.refuse_room, F.courtyard},
+    },
+    {
+        "area": "Fittja",
+        "name": "Fittja Terrass",
+        "street_address": "Fittja Terrass 3",
+        "postcode": "145 53",
+        "city": "Norsborg",
+        "property_designation": "Fittja 6:1",
+        "year_built": 2019,
+        "apartments": 60,
+        "features": {
+            F.garage,
+            F.storage_rooms,
+            F.bike_room,
+            F.pram_room,
+            F.refuse_room,
+            F.elevator,
+            F.access_system,
+            F.playground,
+        },
+    },
+    {
+        "area": "Alby",
+        "name": "Albyberget 8",
+        "street_address": "Albyvägen 8",
+        "postcode": "145 59",
+        "city": "Norsborg",
+        "property_designation": "Alby 1:44",
+        "year_built": 1970,
+        "apartments": 72,
+        "features": {F.storage_rooms, F.basement, F.laundry_room, F.bike_room, F.refuse_room, F.elevator},
+    },
+    {
+        "area": "Alby",
+        "name": "Albyberget 10",
+        "street_address": "Albyvägen 10",
+        "postcode": "145 59",
+        "city": "Norsborg",
+        "property_designation": "Alby 1:45",
+        "year_built": 1970,
+        "apartments": 72,
+        "features": {F.storage_rooms, F.basement, F.laundry_room, F.refuse_room, F.elevator, F.courtyard},
+    },
+    {
+        "area": "Alby",
+        "name": "Hallunda Torg 2",
+        "street_address": "Hallunda torg 2",
+        "postcode": "145 68",
+        "city": "Norsborg",
+        "property_designation": "Hallunda 2:10",
+        "year_built": 1974,
+        "apartments": 120,
+        "features": {
+            F.garage,
+            F.outdoor_parking,
+            F.storage_rooms,
+            F.laundry_room,
+            F.bike_room,
+            F.pram_room,
+            F.refuse_room,
+            F.elevator,
+            F.access_system,
+        },
+    },
+    {
+        "area": "Alby",
+        "name": "Eriksbergsvägen 3",
+        "street_address": "Eriksbergsvägen 3",
+        "postcode": "145 60",
+        "city": "Norsborg",
+        "property_designation": "Eriksberg 1:3",
+        "year_built": 1968,
+        "apartments": 24,
+        "features": {F.storage_rooms, F.refuse_room, F.courtyard, F.playground},
+    },
+    {
+        "area": "Alby",
+        "name": "Alby Park",
+        "street_address": "Alby parkväg 1",
+        "postcode": "145 61",
+        "city": "Norsborg",
+        "property_designation": "Alby 2:7",
+        "year_built": 2021,
+        "apartments": 40,
+        "features": {F.outdoor_parking, F.bike_room, F.refuse_room, F.elevator, F.access_system},
+    },
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    role: str
+    email: str
+    password: str
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter((self.role, self.email, self.password))
+
+
+def demo_email(role: Role) -> str:
+    return f"{role.value}@demo.example"
+
+
+def _accounts() -> list[DemoAccount]:
+    return [DemoAccount(role.value, demo_email(role), DEMO_PASSWORDS[role]) for role in Role]
+
+
+def answer_for(item: Item, passing: bool) -> AnswerInput:
+    """A plausible answer that passes or fails `item`."""
+    spec = item.answer
+    if isinstance(spec, MeasurementAnswer):
+        low, high = spec.threshold.min, spec.threshold.max
+        if passing:
+            value = low if low is not None else high
+        else:
+            value = low * 0.6 if low is not None else (high or 0) * 1.5 + 1
+        return AnswerInput(value=round(value, 2))
+    if isinstance(spec, ScaleAnswer):
+        return AnswerInput(value=spec.max if passing else spec.min)
+    if isinstance(spec, ChoiceAnswer):
+        ordered = sorted(spec.options, key=lambda option: option.score)
+        return AnswerInput(choice=(ordered[-1] if passing else ordered[0]).key)
+    if spec.type == "text":
+        return AnswerInput(text="Inga särskilda iakttagelser vid trygghetsvandringen.")
+    return AnswerInput(result=AnswerResult.passed if passing else AnswerResult.failed)
+
+
+def _walk(
+    session: Session,
+    inspector: User,
+    inspection: Inspection,
+    fail_share: float,
+    rng: random.Random,
+    answered_share: float = 1.0,
+) -> None:
+    """Answer the inspection's applicable items: `fail_share` of the non-critical ones fail."""
+    features = inspection.building.features
+    for section, item in inspection.checklist_version.checklist.items():
+        if not is_applicable(section, item, features) or rng.random() > answered_share:
+            continue
+        fails = not item.critical and rng.random() < fail_share
+        given = answer_for(item, passing=not fails)
+        if fails:
+            given = AnswerInput(
+                given.result, given.value, given.choice, given.text, comment="Brist noterad vid besiktningen; se foto."
+            )
+        save_answer(session, inspector, inspection, item.key, given)
+
+
+def create_demo(session: Session) -> list[DemoAccount]:
+    """Create the demo data once; when it exists already, only list the accounts."""
+    if session.scalar(select(Organisation).where(Organisation.slug == DEMO_SLUG)):
+        return _accounts()
+    version = current_checklist(session, CHECKLIST_KEY)
+    if version is None:
+        raise DomainError(f"the checklist '{CHECKLIST_KEY}' is not loaded: run 'tryggahus init' first")
+    organisation = create_organisation(session, DEMO_SLUG, "Demobostäder AB")
+    users = {
+        role: create_user(session, organisation, demo_email(role), role, DEMO_PASSWORDS[role], f"Demo {role.value}")
+        for role in Role
+    }
+    areas = {name: create_area(session, organisation, name) for name in ("Fittja", "Alby")}
+    buildings = [create_building(session, organisation, **{**spec, "area": areas[spec["area"]]}) for spec in BUILDINGS]
+    _create_inspections(session, users, buildings, version, random.Random(2026))
+    return _accounts()
+
+
+def _create_inspections(
+    session: Session,
+    users: dict[Role, User],
+    buildings: list[Building],
+    version,  # type: ignore[no-untyped-def]
+    rng: random.Random,
+) -> None:
+    inspector, manager = users[Role.inspector], users[Role.manager]
+
+    def walked(building: Building, fail_share: float, answered_share: float = 1.0) -> Inspection:
+        inspection = start_inspection(session, inspector, building, InspectionKind.certification, version)
+        _walk(session, inspector, inspection, fail_share, rng, answered_share)
+        return inspection
+
+    # Approved and passing: ready for a certificate.
+    for building in buildings[:3]:
+        approve_inspection(session, manager, _submitted(session, inspector, walked(building, 0.03)))
+    # Approved but failing: its failed points become remediation work.
+    approve_inspection(session, manager, _submitted(session, inspector, walked(buildings[3], 0.3)))
+    # Submitted, waiting for review.
+    _submitted(session, inspector, walked(buildings[4], 0.05))
+    # Returned to the inspector with a comment.
+    returned = _submitted(session, inspector, walked(buildings[5], 0.1))
+    return_inspection(session, manager, returned, "Foton saknas för punkterna i garaget; komplettera.")
+    # Drafts: one half done, one just started.
+    walked(buildings[6], 0.1, answered_share=0.5)
+    start_inspection(session, inspector, buildings[7], InspectionKind.certification, version)
+
+
+def _submitted(session: Session, inspector: User, inspection: Inspection) -> Inspection:
+    submit_inspection(session, inspector, inspection)
+    return inspection

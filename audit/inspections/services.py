@@ -1,0 +1,163 @@
+"""Inspections: start one, save answers, submit, approve or return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy.orm import Session
+
+from audit.accounts.models import User
+from audit.buildings.models import Building
+from audit.checklists.models import ChecklistVersion
+from audit.checklists.schema import (
+    AnswerType,
+    ChoiceAnswer,
+    Item,
+    MeasurementAnswer,
+    ScaleAnswer,
+    is_applicable,
+)
+from audit.database import utcnow
+from audit.errors import DomainError
+from audit.inspections.models import Answer, AnswerResult, Inspection, InspectionKind
+from audit.inspections.scoring import Response, ScoreCard, item_passes, score
+
+
+class InvalidAnswer(DomainError):
+    """An answer that does not fit its checklist item."""
+
+
+class IncompleteInspection(DomainError):
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"{len(missing)} applicable items are unanswered: {', '.join(missing)}")
+        self.missing = missing
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerInput:
+    """One answer as the inspector gives it; `result` is 'pass', 'fail' or 'na' (or omitted for values)."""
+
+    result: AnswerResult | None = None
+    value: Decimal | float | str | None = None
+    choice: str | None = None
+    text: str | None = None
+    comment: str | None = None
+
+
+def start_inspection(
+    session: Session, actor: User, building: Building, kind: InspectionKind, checklist_version: ChecklistVersion
+) -> Inspection:
+    inspection = Inspection(
+        organisation_id=building.organisation_id,
+        building=building,
+        checklist_version=checklist_version,
+        kind=kind,
+        inspector=actor,
+    )
+    session.add(inspection)
+    session.flush()
+    return inspection
+
+
+def _value(raw: Decimal | float | str | None) -> Decimal | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = Decimal(str(raw).replace(",", "."))
+    except InvalidOperation:
+        raise InvalidAnswer(f"'{raw}' is not a number") from None
+    if not value.is_finite() or abs(value) >= Decimal("1e9"):
+        raise InvalidAnswer(f"'{raw}' is not a usable measurement")
+    return value
+
+
+def _result_for(item: Item, given: AnswerInput, value: Decimal | None) -> AnswerResult | None:
+    """The stored outcome: the inspector's for pass/fail and N/A, worked out from the value or choice otherwise."""
+    if given.result is AnswerResult.not_applicable:
+        if not item.na_allowed:
+            raise InvalidAnswer(f"{item.key} cannot be answered 'not applicable'")
+        return AnswerResult.not_applicable
+    spec = item.answer
+    if spec.type == AnswerType.pass_fail:
+        if given.result not in (None, AnswerResult.passed, AnswerResult.failed):
+            raise InvalidAnswer(f"{item.key} is answered pass or fail")
+        return given.result
+    if spec.type == AnswerType.text:
+        return AnswerResult.noted if given.text and given.text.strip() else None
+    if isinstance(spec, ScaleAnswer) and value is not None and not spec.min <= value <= spec.max:
+        raise InvalidAnswer(f"{item.key} takes a value from {spec.min} to {spec.max}")
+    if isinstance(spec, ScaleAnswer | MeasurementAnswer) and value is None:
+        return None
+    if isinstance(spec, ChoiceAnswer):
+        if given.choice is None:
+            return None
+        if spec.option(given.choice) is None:
+            raise InvalidAnswer(f"'{given.choice}' is not an option of {item.key}")
+    passes = item_passes(item, Response(value=None if value is None else float(value), choice=given.choice))
+    return None if passes is None else (AnswerResult.passed if passes else AnswerResult.failed)
+
+
+def save_answer(
+    session: Session,
+    actor: User,
+    inspection: Inspection,
+    item_key: str,
+    given: AnswerInput,
+    base_revision: int | None = None,
+) -> Answer:
+    """Create or change one answer; `base_revision` (when given) must be the stored revision."""
+    if not inspection.status.editable:
+        raise DomainError(f"inspection {inspection.id} is {inspection.status}: its answers are final")
+    found = inspection.checklist_version.checklist.find_item(item_key)
+    if found is None:
+        raise InvalidAnswer(f"{item_key} is not an item of this checklist")
+    section, item = found
+    if not is_applicable(section, item, inspection.building.features):
+        raise InvalidAnswer(f"{item_key} does not apply to this building")
+    is_na = given.result is AnswerResult.not_applicable
+    value = None if is_na else _value(given.value)
+    result = _result_for(item, given, value)
+    answer = next((a for a in inspection.answers if a.item_key == item_key), None)
+    if answer is None:
+        answer = Answer(inspection=inspection, item_key=item_key, answered_by=actor, revision=1)
+        session.add(answer)
+    else:
+        if base_revision is not None and base_revision != answer.revision:
+            raise DomainError(f"{item_key} was changed meanwhile (revision {answer.revision})")
+        answer.revision += 1
+    answer.result = result
+    answer.value = value
+    answer.choice = None if is_na else given.choice
+    answer.text = given.text
+    answer.comment = given.comment
+    answer.answered_by = actor
+    answer.answered_at = utcnow()
+    session.flush()
+    return answer
+
+
+def score_inspection(inspection: Inspection) -> ScoreCard:
+    return score(inspection.checklist_version.checklist, inspection.building.features, inspection.responses())
+
+
+def submit_inspection(session: Session, actor: User, inspection: Inspection) -> ScoreCard:
+    if actor.id != inspection.inspector_id:
+        raise DomainError("only the inspector who made the inspection can submit it")
+    card = score_inspection(inspection)
+    missing = [r.key for r in card.items if r.missing]
+    if missing:
+        raise IncompleteInspection(missing)
+    inspection.submit(card)
+    session.flush()
+    return card
+
+
+def approve_inspection(session: Session, actor: User, inspection: Inspection, comment: str | None = None) -> None:
+    inspection.approve(actor, comment)
+    session.flush()
+
+
+def return_inspection(session: Session, actor: User, inspection: Inspection, comment: str) -> None:
+    inspection.return_to_inspector(actor, comment)
+    session.flush()

@@ -1,0 +1,113 @@
+"""Typed settings read from `TRYGGAHUS_*` environment variables when the app is created, never at import time."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PREFIX = "TRYGGAHUS_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(RuntimeError):
+    """The configuration cannot work; the message says what to set."""
+
+
+def _as_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    #: "development" (the embedded default) or "production" (secrets must be given, nothing is generated).
+    env: str = "development"
+    #: Folder for the SQLite database, the generated secret key and uploaded files.
+    instance_path: Path = PROJECT_ROOT / "instance"
+    #: SQLAlchemy URL; empty means the embedded SQLite file `instance/tryggahus.sqlite3`.
+    database_url: str = ""
+    #: Signs sessions and CSRF tokens. Required in production; generated once into `instance/` otherwise.
+    secret_key: str = ""
+    #: Folder of checklist YAML files loaded by `tryggahus init` and `tryggahus checklist load`.
+    checklist_dir: Path = PROJECT_ROOT / "checklists"
+    #: How long SQLite waits for a lock before giving up, in milliseconds.
+    sqlite_busy_timeout_ms: int = 5000
+    #: Echo SQL to the log.
+    sql_echo: bool = False
+    #: Extra Flask config (tests only), not read from the environment.
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.instance_path / 'tryggahus.sqlite3'}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **explicit: Any) -> Settings:
+        """Settings from `TRYGGAHUS_<NAME>` variables; explicit keyword arguments win."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in fields(cls):
+            raw = environ.get(PREFIX + setting.name.upper())
+            if raw is None or setting.name == "overrides":
+                continue
+            values[setting.name] = _convert(setting.name, setting.type, raw)
+        values.update(explicit)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.env not in {"development", "production"}:
+            raise SettingsError(f"{PREFIX}ENV must be 'development' or 'production', not {self.env!r}")
+        if self.production and not self.secret_key:
+            raise SettingsError(
+                f"{PREFIX}SECRET_KEY is not set. In production the secret key must be given; generate one with\n"
+                '  python -c "import secrets; print(secrets.token_hex(32))"'
+            )
+        if self.production and len(self.secret_key) < 32:
+            raise SettingsError(f"{PREFIX}SECRET_KEY must be at least 32 characters long")
+
+    def resolve_secret_key(self) -> str:
+        """The configured secret, or (outside production) one generated once and kept in the instance folder."""
+        if self.secret_key:
+            return self.secret_key
+        self.check()
+        key_file = self.instance_path / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.instance_path.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        # Created exclusively and private to the owner, so two processes never write different keys.
+        try:
+            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return key_file.read_text().strip()
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(key)
+        return key
+
+
+def _convert(name: str, annotation: Any, raw: str) -> Any:
+    kind = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    try:
+        if kind == "bool":
+            return _as_bool(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "Path":
+            return Path(raw).resolve()
+    except ValueError as exc:
+        raise SettingsError(f"{PREFIX}{name.upper()}: {exc}") from None
+    return raw

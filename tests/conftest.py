@@ -1,0 +1,197 @@
+"""Test fixtures: every database test runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL too.
+
+Each test runs inside a transaction that is rolled back afterwards (SQLAlchemy's "join a session into an
+external transaction" recipe), so tests are isolated and leave the database clean. PostgreSQL tests work in a
+schema of their own that is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from audit import create_app
+from audit.accounts.models import Organisation, Role, User
+from audit.accounts.services import create_organisation, create_user
+from audit.buildings.features import Feature
+from audit.buildings.models import Building
+from audit.buildings.services import create_building
+from audit.checklists.loader import load_checklist
+from audit.checklists.models import ChecklistVersion
+from audit.checklists.services import store_checklist
+from audit.database import make_engine
+from audit.extensions import db
+from audit.inspections.models import Inspection, InspectionKind
+from audit.inspections.services import start_inspection
+from audit.migrate import upgrade
+from audit.settings import PROJECT_ROOT, Settings
+
+CHECKLIST_FILE = PROJECT_ROOT / "checklists" / "trygga-hus.yaml"
+TEST_PASSWORD = "correct horse battery"
+
+
+def _database_kinds() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
+
+
+@contextmanager
+def fresh_database(kind: str, folder: Path) -> Iterator[str]:
+    """An empty database: a new SQLite file, or a new PostgreSQL schema that is dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / f'test-{secrets.token_hex(4)}.sqlite3'}"
+        return
+    base_url = os.environ["TEST_DATABASE_URL"]
+    schema = f"test_{secrets.token_hex(6)}"
+    admin = make_engine(base_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def make_test_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
+    settings = Settings(
+        instance_path=instance,
+        database_url=database_url,
+        secret_key=secrets.token_hex(32),
+        overrides={"TESTING": True, **overrides},
+    )
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session", params=_database_kinds())
+def database_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def app(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    folder = tmp_path_factory.mktemp(f"app-{database_kind}")
+    with fresh_database(database_kind, folder) as url:
+        app = make_test_app(url, folder)
+        engine = app.extensions["tryggahus.database"].engine
+        upgrade(engine)
+        with app.app_context():
+            store_checklist(db.session, load_checklist(CHECKLIST_FILE))
+            db.session.commit()
+        yield app
+        engine.dispose()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """The app's session inside a transaction that is rolled back after the test."""
+    state = app.extensions["tryggahus.database"]
+    connection = state.engine.connect()
+    transaction = connection.begin()
+    state.connection = connection
+    try:
+        with app.app_context():
+            yield db.session
+            db.session.remove()
+    finally:
+        state.connection = None
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, session: Session) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask, session: Session) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def checklist_version(session: Session) -> ChecklistVersion:
+    from audit.checklists.services import current_checklist
+
+    version = current_checklist(session, "trygga-hus")
+    assert version is not None
+    return version
+
+
+@pytest.fixture
+def create_org(session: Session) -> Callable[..., Organisation]:
+    def factory(slug: str | None = None, name: str = "Testbostäder AB") -> Organisation:
+        return create_organisation(session, slug or f"org-{secrets.token_hex(3)}", name)
+
+    return factory
+
+
+@pytest.fixture
+def org(create_org: Callable[..., Organisation]) -> Organisation:
+    return create_org("test")
+
+
+@pytest.fixture
+def create_member(session: Session, org: Organisation) -> Callable[..., User]:
+    def factory(
+        role: Role | str = Role.inspector, organisation: Organisation | None = None, email: str | None = None
+    ) -> User:
+        return create_user(
+            session, organisation or org, email or f"{role}-{secrets.token_hex(3)}@example.org", role, TEST_PASSWORD
+        )
+
+    return factory
+
+
+@pytest.fixture
+def create_test_building(session: Session, org: Organisation) -> Callable[..., Building]:
+    def factory(
+        organisation: Organisation | None = None, features: set[Feature] | None = None, **overrides: Any
+    ) -> Building:
+        values = {
+            "name": f"Hus {secrets.token_hex(3)}",
+            "street_address": "Testgatan 1",
+            "postcode": "123 45",
+            "city": "Teststad",
+            **overrides,
+        }
+        return create_building(
+            session, organisation or org, features=features if features is not None else set(Feature), **values
+        )
+
+    return factory
+
+
+@pytest.fixture
+def create_inspection(
+    session: Session,
+    create_member: Callable[..., User],
+    create_test_building: Callable[..., Building],
+    checklist_version: ChecklistVersion,
+) -> Callable[..., Inspection]:
+    def factory(
+        building: Building | None = None,
+        inspector: User | None = None,
+        kind: InspectionKind = InspectionKind.certification,
+    ) -> Inspection:
+        return start_inspection(
+            session,
+            inspector or create_member(Role.inspector),
+            building or create_test_building(),
+            kind,
+            checklist_version,
+        )
+
+    return factory
