@@ -38,3 +38,7 @@ lint: install-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
+
+## Throughput and latency of autosave and a section page against a trivial endpoint, under gunicorn on loopback.
+bench: install
+	$(BIN)/python bench/run.py

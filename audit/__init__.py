@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from audit.settings import PROJECT_ROOT, Settings
+
+if TYPE_CHECKING:  # the pure modules (loader, scoring) must be importable without Flask
+    from flask import Flask
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The application factory: nothing reads configuration before this is called."""
+    from flask import Flask
+
     from audit import cli, errors, models  # noqa: F401  (models registers every table on the metadata)
+    from audit.access import init_access
+    from audit.accounts.auth import init_login
+    from audit.accounts.views import bp as accounts_bp
+    from audit.api.views import bp as api_bp
+    from audit.buildings.views import bp as buildings_bp
     from audit.database import make_engine
     from audit.extensions import csrf, db
+    from audit.i18n import init_i18n, init_template_helpers
+    from audit.inspections.views import bp as inspections_bp
     from audit.main.views import bp as main_bp
 
     settings = settings or Settings.from_env()
@@ -26,7 +38,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.production,
-        MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+        # A little above the largest photo, so an oversized photo is refused by its own check with a clear message.
+        MAX_CONTENT_LENGTH=settings.max_photo_bytes + 1024 * 1024,
+        # Long enough for a whole inspection walk on one page; an expired token gets a friendly page, not a lost form.
+        WTF_CSRF_TIME_LIMIT=12 * 3600,
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
     )
     app.config.update(settings.overrides)
 
@@ -35,7 +51,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     db.init_app(app, engine)
     csrf.init_app(app)
-    app.register_blueprint(main_bp)
+    init_login(app)
+    init_access(app)
+    init_i18n(app)
+    init_template_helpers(app)
+    for blueprint in (main_bp, accounts_bp, buildings_bp, inspections_bp, api_bp):
+        app.register_blueprint(blueprint)
     errors.register(app)
     cli.register(app)
     return app

@@ -171,6 +171,50 @@ def _read_password() -> str:
     return password
 
 
+@click.group("token", cls=AppGroup, help="Manage API tokens.")
+def token_group() -> None:
+    pass
+
+
+@token_group.command("create")
+@click.option("--email", required=True)
+@click.option("--org", "org_slug", default=None, help="The organisation (default: the user's first).")
+@click.option("--name", default="cli", show_default=True, help="A name to recognise the token by.")
+def token_create(email: str, org_slug: str | None, name: str) -> None:
+    """Create an API token; it is shown once and stored only as a hash."""
+    from sqlalchemy import select
+
+    from audit.accounts.auth import create_api_token
+    from audit.accounts.models import User
+    from audit.accounts.services import normalise_email, organisation_by_slug
+
+    with _unit_of_work() as session:
+        user = session.scalar(select(User).where(User.email == normalise_email(email)))
+        if user is None or not user.memberships:
+            raise DomainError(f"no user with the e-mail {email}")
+        organisation = organisation_by_slug(session, org_slug) if org_slug else user.memberships[0].organisation
+        token = create_api_token(session, user, organisation, name)
+    click.echo(token)
+
+
+@token_group.command("revoke")
+@click.option("--email", required=True)
+def token_revoke(email: str) -> None:
+    """Revoke every API token of a user."""
+    from sqlalchemy import select
+
+    from audit.accounts.auth import revoke_api_tokens
+    from audit.accounts.models import User
+    from audit.accounts.services import normalise_email
+
+    with _unit_of_work() as session:
+        user = session.scalar(select(User).where(User.email == normalise_email(email)))
+        if user is None:
+            raise DomainError(f"no user with the e-mail {email}")
+        count = revoke_api_tokens(session, user)
+    click.echo(f"{count} token(s) revoked")
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -189,13 +233,23 @@ def serve_command(host: str, port: int, workers: int) -> None:
             self.cfg.set("accesslog", "-")
 
         def load(self) -> Flask:
+            # Workers are forked: each must open its own database connections, never the parent's.
+            app.extensions["tryggahus.database"].engine.dispose(close=False)
             return app
 
     click.echo(f"Trygga hus on http://{host}:{port}/")
     _Server().run()
 
 
-COMMANDS: list[Callable[..., Any]] = [checklist_group, init_command, demo_command, org_group, user_group, serve_command]
+COMMANDS: list[Callable[..., Any]] = [
+    checklist_group,
+    init_command,
+    demo_command,
+    org_group,
+    user_group,
+    token_group,
+    serve_command,
+]
 
 
 def register(app: Flask) -> None:

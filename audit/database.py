@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, request
-from flask.globals import app_ctx
+from flask import Flask, Response, current_app, has_request_context, request
+from flask.globals import app_ctx, request_ctx
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
@@ -104,6 +104,9 @@ class Database:
 
     @staticmethod
     def _scope() -> int:
+        # One session per request (or per app context outside requests, as in CLI commands).
+        if has_request_context():
+            return id(request_ctx._get_current_object())
         return id(app_ctx._get_current_object())
 
     @staticmethod

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass
+from functools import cache
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +28,7 @@ from audit.inspections.services import (
     start_inspection,
     submit_inspection,
 )
+from audit.photos.services import add_photo
 
 DEMO_SLUG = "demo"
 CHECKLIST_KEY = "trygga-hus"
@@ -244,6 +248,20 @@ def _walk(
                 given.result, given.value, given.choice, given.text, comment="Brist noterad vid besiktningen; se foto."
             )
         save_answer(session, inspector, inspection, item.key, given)
+        if fails and item.photo_required_on_fail:
+            add_photo(session, inspector, inspection, item.key, demo_photo(item.key))
+
+
+@cache
+def demo_photo(label: str) -> bytes:
+    """A small generated picture standing in for the inspector's photo of a defect."""
+    image = Image.new("RGB", (800, 600), (96, 104, 112))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 40, 760, 560), outline=(230, 160, 40), width=12)
+    draw.text((70, 70), f"Trygga hus demo {label}", fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
 
 
 def create_demo(session: Session) -> list[DemoAccount]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -25,20 +25,18 @@ class ImmutableError(DomainError):
     """Something stored as final (a checklist version, a finalised inspection) was about to change."""
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
-
-
 def register(app: Flask) -> None:
+    from audit.access import wants_json
+
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         code = error.code or 500
-        if _wants_json():
+        if wants_json():
             return jsonify(error=error.name, message=error.description), code
         return render_template("errors/error.html", error=error, code=code), code
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
-        if _wants_json():
+        if wants_json():
             return jsonify(error="CSRF", message=error.description), 400
         return render_template("errors/csrf.html", error=error), 400

@@ -40,6 +40,12 @@ class Settings:
     checklist_dir: Path = PROJECT_ROOT / "checklists"
     #: How long SQLite waits for a lock before giving up, in milliseconds.
     sqlite_busy_timeout_ms: int = 5000
+    #: Largest photo upload accepted, in bytes (larger ones get 413).
+    max_photo_bytes: int = 15 * 1024 * 1024
+    #: Photos are scaled down so their longest side is at most this many pixels.
+    photo_max_dimension: int = 2048
+    #: Where photos are stored (outside static/); default `instance/photos`.
+    photo_dir: Path | None = None
     #: Echo SQL to the log.
     sql_echo: bool = False
     #: Extra Flask config (tests only), not read from the environment.
@@ -48,6 +54,10 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def photo_root(self) -> Path:
+        return self.photo_dir or self.instance_path / "photos"
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -106,7 +116,7 @@ def _convert(name: str, annotation: Any, raw: str) -> Any:
             return _as_bool(raw)
         if kind == "int":
             return int(raw)
-        if kind == "Path":
+        if kind in ("Path", "Path | None"):
             return Path(raw).resolve()
     except ValueError as exc:
         raise SettingsError(f"{PREFIX}{name.upper()}: {exc}") from None

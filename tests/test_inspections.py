@@ -12,7 +12,7 @@ from audit.accounts.models import Role, User
 from audit.buildings.features import Feature
 from audit.buildings.models import Building
 from audit.checklists.schema import AnswerType, Item, MeasurementAnswer, is_applicable
-from audit.demo import answer_for
+from audit.demo import answer_for, demo_photo
 from audit.errors import DomainError
 from audit.inspections.models import AnswerResult, Inspection, InspectionStatus
 from audit.inspections.services import (
@@ -24,6 +24,7 @@ from audit.inspections.services import (
     save_answer,
     submit_inspection,
 )
+from audit.photos.services import add_photo
 
 
 def _items(inspection: Inspection, kind: AnswerType) -> list[Item]:
@@ -33,9 +34,10 @@ def _items(inspection: Inspection, kind: AnswerType) -> list[Item]:
 def _answer_everything(session: Session, inspection: Inspection, failing: set[str] = frozenset()) -> None:
     for section, item in inspection.checklist_version.checklist.items():
         if is_applicable(section, item, inspection.building.features):
-            save_answer(
-                session, inspection.inspector, inspection, item.key, answer_for(item, passing=item.key not in failing)
-            )
+            passing = item.key not in failing
+            save_answer(session, inspection.inspector, inspection, item.key, answer_for(item, passing=passing))
+            if not passing and item.photo_required_on_fail:
+                add_photo(session, inspection.inspector, inspection, item.key, demo_photo(item.key))
 
 
 def test_measurement_result_is_worked_out_from_the_value(
@@ -153,6 +155,7 @@ def test_a_failed_critical_item_fails_the_stored_result(
     card = submit_inspection(session, inspection.inspector, inspection)
     assert not card.passed
     assert inspection.score_passed is False
+    assert len(inspection.photos) == int(critical.photo_required_on_fail)
     assert inspection.score_card["failed_critical_items"] == [critical.key]
     return_inspection(session, create_member(Role.manager), inspection, "Kontrollera igen")
     assert inspection.status is InspectionStatus.returned

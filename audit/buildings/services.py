@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from audit.accounts.models import Organisation
 from audit.buildings.features import Feature
 from audit.buildings.models import Area, Building
+from audit.inspections.models import Inspection
 
 
 def create_area(session: Session, organisation: Organisation, name: str) -> Area:
@@ -47,3 +49,41 @@ def create_building(
     session.add(building)
     session.flush()
     return building
+
+
+def update_building(
+    session: Session, building: Building, *, features: Iterable[Feature | str], **values: object
+) -> None:
+    for name, value in values.items():
+        setattr(building, name, value.strip() if isinstance(value, str) else value)
+    building.features = {Feature(feature) for feature in features}
+    session.flush()
+
+
+def buildings_overview(
+    session: Session, organisation_id: int, search: str = ""
+) -> list[tuple[Building, Inspection | None]]:
+    """The organisation's buildings (optionally searched by name and address) with each one's latest inspection."""
+    latest = (
+        select(func.max(Inspection.id))
+        .where(Inspection.organisation_id == organisation_id)
+        .group_by(Inspection.building_id)
+        .scalar_subquery()
+    )
+    query = (
+        select(Building, Inspection)
+        .outerjoin(Inspection, (Inspection.building_id == Building.id) & Inspection.id.in_(latest))
+        .where(Building.organisation_id == organisation_id)
+        .options(selectinload(Building.area))
+        .order_by(Building.name)
+    )
+    if search.strip():
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Building.name).like(pattern),
+                func.lower(Building.street_address).like(pattern),
+                func.lower(Building.city).like(pattern),
+            )
+        )
+    return [(building, inspection) for building, inspection in session.execute(query).all()]

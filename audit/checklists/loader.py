@@ -25,8 +25,25 @@ from audit.checklists.schema import Checklist
 
 Path_ = tuple[str | int, ...]
 
-_ITEM_KEY_LINE = re.compile(r"""^\s*(?:-\s*)?key:\s*["']?([A-Z]{2,4}-\d{2})\b""")
+_KEY_LINE = re.compile(r"""^\s*(?:-\s*)?key:\s*["']?([A-Z]{2,4}(?:-\d{2})?)\b""")
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false are booleans; yes, no, on and off stay text."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 MAX_FILE_BYTES = 2 * 1024 * 1024
+#: Most values a file may hold once YAML aliases are expanded (the real checklist has about 3,000).
+MAX_VALUES = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +85,47 @@ class _Document:
         self.lines: dict[Path_, int] = {}
         #: Problems met while building, with the path they were met at, to name the item afterwards.
         self.problems: list[tuple[Path_, int, str]] = []
-        self._constructor = yaml.SafeLoader("")
+        self._constructor = _StrictLoader("")
+        #: Nodes already built (an alias reuses its anchor's node) with the number of values each expands to.
+        self._built: dict[int, tuple[Any, int]] = {}
+        self._building: set[int] = set()
+        self._expanded = 0
 
     def build(self, node: yaml.Node, path: Path_ = ()) -> Any:
-        self.lines.setdefault(path, node.start_mark.line + 1)
+        line = node.start_mark.line + 1
+        self.lines.setdefault(path, line)
+        if id(node) in self._building:
+            self.problems.append((path, line, "a YAML alias refers to itself"))
+            return None
+        if id(node) in self._built:
+            value, size = self._built[id(node)]
+            self._count(size, path, line)
+            return value
+        self._building.add(id(node))
+        before = self._expanded
+        value = self._build_node(node, path, line)
+        self._count(1, path, line)
+        self._building.discard(id(node))
+        self._built[id(node)] = (value, self._expanded - before)
+        return value
+
+    def _count(self, size: int, path: Path_, line: int) -> None:
+        # Aliases of aliases can expand a small file into billions of values: stop long before that.
+        self._expanded += size
+        if self._expanded > MAX_VALUES and not self._overflowed:
+            self._overflowed = True
+            self.problems.append((path, line, f"the file expands to more than {MAX_VALUES} values (YAML aliases)"))
+
+    _overflowed = False
+
+    def _build_node(self, node: yaml.Node, path: Path_, line: int) -> Any:
+        if self._overflowed:
+            return None
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            expected = _MAP_TAG if isinstance(node, yaml.MappingNode) else _SEQ_TAG
+            if node.tag != expected:
+                self.problems.append((path, line, f"YAML tag {node.tag} is not allowed in checklists"))
+                return None
         if isinstance(node, yaml.MappingNode):
             return self._build_mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -79,7 +133,7 @@ class _Document:
         try:
             return self._constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
-            self.problems.append((path, node.start_mark.line + 1, _yaml_problem(exc)))
+            self.problems.append((path, line, _yaml_problem(exc)))
             return None
 
     def _build_mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
@@ -114,9 +168,9 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 
 def _item_key_before(text: str, line: int) -> str | None:
-    """The item key written nearest above `line`, to name the item when the YAML cannot be parsed."""
+    """The item (or section) key written nearest above `line`, to name it when the YAML cannot be parsed."""
     for candidate in reversed(text.splitlines()[:line]):
-        match = _ITEM_KEY_LINE.match(candidate)
+        match = _KEY_LINE.match(candidate)
         if match:
             return match.group(1)
     return None
@@ -221,7 +275,7 @@ def parse_checklist(text: str, file: str) -> LoadedChecklist:
     if not text.strip():
         raise ChecklistError([LoadError(file, 1, None, "the file is empty")])
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

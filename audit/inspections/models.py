@@ -27,6 +27,7 @@ from audit.database import Base, UTCDateTime, utcnow
 from audit.enums import enum_column_type
 from audit.errors import ImmutableError, InvalidTransition
 from audit.inspections.scoring import Response, ScoreCard
+from audit.photos.models import Photo
 
 
 class InspectionKind(StrEnum):
@@ -115,6 +116,9 @@ class Inspection(Base):
     answers: Mapped[list[Answer]] = relationship(
         back_populates="inspection", cascade="all, delete-orphan", order_by="Answer.item_key"
     )
+    photos: Mapped[list[Photo]] = relationship(
+        back_populates="inspection", cascade="all, delete-orphan", order_by="Photo.id"
+    )
 
     def _require(self, action: str, *allowed: InspectionStatus) -> None:
         if self.status not in allowed:
@@ -183,6 +187,9 @@ class Answer(Base):
     inspection: Mapped[Inspection] = relationship(back_populates="answers")
     answered_by: Mapped[User] = relationship()
 
+    #: Optimistic locking: every UPDATE checks the revision it read, so two writers never overwrite each other.
+    __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012 (SQLAlchemy reads this class attribute)
+
     def response(self) -> Response:
         """What the scoring module reads."""
         return Response(
@@ -198,9 +205,9 @@ class Answer(Base):
 
 @event.listens_for(Session, "before_flush")
 def _refuse_changes_to_final_inspections(session: Session, _context: Any, _instances: Any) -> None:
-    """Answers of a submitted or approved inspection, and an approved inspection itself, never change."""
+    """Answers and photos of a submitted or approved inspection, and an approved inspection itself, never change."""
     for obj in (*session.dirty, *session.new, *session.deleted):
-        if isinstance(obj, Answer) and obj.inspection is not None and not obj.inspection.status.editable:
+        if isinstance(obj, Answer | Photo) and obj.inspection is not None and not obj.inspection.status.editable:
             raise ImmutableError(f"inspection {obj.inspection.id} is {obj.inspection.status}: its answers are final")
         if isinstance(obj, Inspection) and obj in session.dirty and session.is_modified(obj):
             history = inspect(obj).attrs.status.history

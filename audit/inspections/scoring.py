@@ -205,7 +205,7 @@ def item_score(item: Item, response: Response) -> Fraction | None:
     if isinstance(spec, ScaleAnswer):
         if response.value is None or not spec.min <= response.value <= spec.max:
             return None
-        return (Fraction(response.value) - spec.min) / (spec.max - spec.min)
+        return (Fraction(str(response.value)) - spec.min) / (spec.max - spec.min)
     if isinstance(spec, ChoiceAnswer):
         option = spec.option(response.choice) if response.choice is not None else None
         return None if option is None else Fraction(str(option.score))

@@ -22,6 +22,7 @@ from audit.database import utcnow
 from audit.errors import DomainError
 from audit.inspections.models import Answer, AnswerResult, Inspection, InspectionKind
 from audit.inspections.scoring import Response, ScoreCard, item_passes, score
+from audit.inspections.walk import build_walk
 
 
 class InvalidAnswer(DomainError):
@@ -29,9 +30,33 @@ class InvalidAnswer(DomainError):
 
 
 class IncompleteInspection(DomainError):
-    def __init__(self, missing: list[str]) -> None:
-        super().__init__(f"{len(missing)} applicable items are unanswered: {', '.join(missing)}")
+    def __init__(self, missing: list[str], photos_missing: list[str] | None = None) -> None:
+        photos_missing = photos_missing or []
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} applicable items are unanswered: {', '.join(missing)}")
+        if photos_missing:
+            parts.append(f"{len(photos_missing)} failed items need a photo: {', '.join(photos_missing)}")
+        super().__init__("; ".join(parts))
         self.missing = missing
+        self.photos_missing = photos_missing
+
+
+class StaleAnswer(DomainError):
+    """The answer was changed after the revision the client based its change on."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__(f"{answer.item_key} was changed meanwhile (revision {answer.revision})")
+        self.answer = answer
+
+
+class NotInspector(DomainError):
+    pass
+
+
+def check_inspector(actor: User, inspection: Inspection) -> None:
+    if actor.id != inspection.inspector_id:
+        raise NotInspector("only the inspector who made the inspection can change or submit it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +85,15 @@ def start_inspection(
     return inspection
 
 
+class FinalInspection(DomainError):
+    pass
+
+
+def check_editable(inspection: Inspection) -> None:
+    if not inspection.status.editable:
+        raise FinalInspection(f"inspection {inspection.id} is {inspection.status}: its answers are final")
+
+
 def _value(raw: Decimal | float | str | None) -> Decimal | None:
     if raw is None or raw == "":
         return None
@@ -79,6 +113,8 @@ def _result_for(item: Item, given: AnswerInput, value: Decimal | None) -> Answer
             raise InvalidAnswer(f"{item.key} cannot be answered 'not applicable'")
         return AnswerResult.not_applicable
     spec = item.answer
+    if spec.type != AnswerType.pass_fail and given.result is not None:
+        raise InvalidAnswer(f"{item.key} is answered with a {spec.type.replace('_', ' ')}, not pass or fail")
     if spec.type == AnswerType.pass_fail:
         if given.result not in (None, AnswerResult.passed, AnswerResult.failed):
             raise InvalidAnswer(f"{item.key} is answered pass or fail")
@@ -107,8 +143,8 @@ def save_answer(
     base_revision: int | None = None,
 ) -> Answer:
     """Create or change one answer; `base_revision` (when given) must be the stored revision."""
-    if not inspection.status.editable:
-        raise DomainError(f"inspection {inspection.id} is {inspection.status}: its answers are final")
+    check_editable(inspection)
+    check_inspector(actor, inspection)
     found = inspection.checklist_version.checklist.find_item(item_key)
     if found is None:
         raise InvalidAnswer(f"{item_key} is not an item of this checklist")
@@ -120,12 +156,12 @@ def save_answer(
     result = _result_for(item, given, value)
     answer = next((a for a in inspection.answers if a.item_key == item_key), None)
     if answer is None:
-        answer = Answer(inspection=inspection, item_key=item_key, answered_by=actor, revision=1)
+        if base_revision:
+            raise InvalidAnswer(f"{item_key} has no stored answer at revision {base_revision}")
+        answer = Answer(inspection=inspection, item_key=item_key, answered_by=actor)
         session.add(answer)
-    else:
-        if base_revision is not None and base_revision != answer.revision:
-            raise DomainError(f"{item_key} was changed meanwhile (revision {answer.revision})")
-        answer.revision += 1
+    elif base_revision is not None and base_revision != answer.revision:
+        raise StaleAnswer(answer)
     answer.result = result
     answer.value = value
     answer.choice = None if is_na else given.choice
@@ -142,22 +178,29 @@ def score_inspection(inspection: Inspection) -> ScoreCard:
 
 
 def submit_inspection(session: Session, actor: User, inspection: Inspection) -> ScoreCard:
-    if actor.id != inspection.inspector_id:
-        raise DomainError("only the inspector who made the inspection can submit it")
+    check_inspector(actor, inspection)
     card = score_inspection(inspection)
     missing = [r.key for r in card.items if r.missing]
-    if missing:
-        raise IncompleteInspection(missing)
+    photos_missing = [state.item.key for state in build_walk(inspection).photos_missing]
+    if missing or photos_missing:
+        raise IncompleteInspection(missing, photos_missing)
     inspection.submit(card)
     session.flush()
     return card
 
 
+def _check_reviewer(actor: User, inspection: Inspection) -> None:
+    if actor.id == inspection.inspector_id:
+        raise DomainError("an inspection is reviewed by someone other than its inspector")
+
+
 def approve_inspection(session: Session, actor: User, inspection: Inspection, comment: str | None = None) -> None:
+    _check_reviewer(actor, inspection)
     inspection.approve(actor, comment)
     session.flush()
 
 
 def return_inspection(session: Session, actor: User, inspection: Inspection, comment: str) -> None:
+    _check_reviewer(actor, inspection)
     inspection.return_to_inspector(actor, comment)
     session.flush()

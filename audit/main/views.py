@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, render_template
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from audit.access import public
 from audit.extensions import db
 from audit.models import Building, ChecklistVersion, Organisation
 
@@ -13,6 +14,7 @@ bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
+@public
 def index():  # type: ignore[no-untyped-def]
     counts = {
         "organisations": db.session.scalar(select(func.count()).select_from(Organisation)),
@@ -25,6 +27,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/healthz")
+@public
 def healthz():  # type: ignore[no-untyped-def]
     try:
         db.session.execute(text("SELECT 1"))

@@ -1,0 +1,184 @@
+"""Who is asking: login sessions for browsers, bearer tokens for the API, and login throttling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask, g, request, session
+from flask_login import LoginManager, UserMixin, login_user, logout_user
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from audit.accounts.models import ApiToken, LoginFailure, LoginSession, Membership, Organisation, Role, User
+from audit.accounts.services import normalise_email
+from audit.database import utcnow
+from audit.errors import DomainError
+from audit.security import new_token, token_digest
+
+login_manager = LoginManager()
+
+#: Failed logins per e-mail address within `THROTTLE_WINDOW` before further tries are refused.
+MAX_FAILURES = 5
+THROTTLE_WINDOW = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal(UserMixin):  # type: ignore[misc]
+    """The signed-in user, in the organisation and role of this login."""
+
+    user: User
+    membership: Membership
+    #: The login session's token (browser) or None (API token).
+    token: str | None = None
+
+    def get_id(self) -> str | None:
+        return self.token
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    @property
+    def organisation(self) -> Organisation:
+        return self.membership.organisation
+
+    @property
+    def organisation_id(self) -> int:
+        return self.membership.organisation_id
+
+    @property
+    def role(self) -> Role:
+        return self.membership.role
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+class LoginThrottled(DomainError):
+    pass
+
+
+class LoginFailed(DomainError):
+    pass
+
+
+def _membership(db_session: Session, user_id: int, organisation_id: int) -> Membership | None:
+    return db_session.scalar(
+        select(Membership).where(Membership.user_id == user_id, Membership.organisation_id == organisation_id)
+    )
+
+
+def _check_throttle(db_session: Session, email: str) -> None:
+    since = utcnow() - THROTTLE_WINDOW
+    failures = db_session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.email == email, LoginFailure.failed_at > since)
+    )
+    if failures >= MAX_FAILURES:
+        raise LoginThrottled("too many failed logins")
+
+
+def authenticate(db_session: Session, email: str, password: str) -> Principal:
+    """Check the credentials and start a login session; failures are recorded and throttled."""
+    email = normalise_email(email)
+    _check_throttle(db_session, email)
+    user = db_session.scalar(select(User).where(User.email == email))
+    if user is None or not user.active or not user.check_password(password) or not user.memberships:
+        db_session.add(LoginFailure(email=email[:254], remote_addr=request.remote_addr))
+        db_session.flush()
+        raise LoginFailed("wrong e-mail or password")
+    db_session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    membership = sorted(user.memberships, key=lambda m: m.id)[0]
+    token = new_token()
+    db_session.add(
+        LoginSession(user=user, organisation_id=membership.organisation_id, token_digest=token_digest(token))
+    )
+    user.last_login_at = utcnow()
+    db_session.flush()
+    return Principal(user, membership, token)
+
+
+def begin_login(principal: Principal) -> None:
+    # A fresh cookie at login: nothing set before it (a planted session) survives, except the language.
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    login_user(principal)
+    session.permanent = True
+
+
+def end_login(db_session: Session, principal: Principal) -> None:
+    if principal.token:
+        row = db_session.scalar(select(LoginSession).where(LoginSession.token_digest == token_digest(principal.token)))
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = utcnow()
+            db_session.flush()
+    logout_user()
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
+def create_api_token(db_session: Session, user: User, organisation: Organisation, name: str) -> str:
+    """A new bearer token; only its digest is stored, so the caller must show it now."""
+    if _membership(db_session, user.id, organisation.id) is None:
+        raise DomainError(f"{user.email} is not a member of {organisation.slug}")
+    token = new_token()
+    db_session.add(ApiToken(user=user, organisation=organisation, name=name, token_digest=token_digest(token)))
+    db_session.flush()
+    return token
+
+
+def revoke_api_tokens(db_session: Session, user: User) -> int:
+    tokens = db_session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
+    count = 0
+    for token in tokens:
+        token.revoked_at = utcnow()
+        count += 1
+    db_session.flush()
+    return count
+
+
+def init_login(app: Flask) -> None:
+    from audit.extensions import db
+
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # the server-side login session does this job, revocably
+
+    @app.teardown_request
+    def _forget_request_state(_exc: BaseException | None = None) -> None:
+        # `g` lives as long as the app context, which a test (or a worker) may reuse for several requests:
+        # the user was loaded through this request's database session and the CSRF token belongs to this
+        # request's cookie, so neither may leak into the next request.
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
+    @login_manager.user_loader
+    def _load_from_session(token: str) -> Principal | None:
+        row = db.session.scalar(
+            select(LoginSession).where(
+                LoginSession.token_digest == token_digest(token), LoginSession.revoked_at.is_(None)
+            )
+        )
+        if row is None or not row.user.active:
+            return None
+        membership = _membership(db.session, row.user_id, row.organisation_id)
+        return Principal(row.user, membership, token) if membership else None
+
+    @login_manager.request_loader
+    def _load_from_bearer_token(_request: object) -> Principal | None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        row = db.session.scalar(
+            select(ApiToken).where(ApiToken.token_digest == token_digest(token.strip()), ApiToken.revoked_at.is_(None))
+        )
+        if row is None or not row.user.active:
+            return None
+        membership = _membership(db.session, row.user_id, row.organisation_id)
+        return Principal(row.user, membership) if membership else None

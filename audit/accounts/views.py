@@ -1,0 +1,51 @@
+"""Logging in and out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from audit.access import ALL_ROLES, allow, public
+from audit.accounts.auth import LoginFailed, LoginThrottled, authenticate, begin_login, end_login
+from audit.accounts.forms import LoginForm
+from audit.extensions import db
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site; never an outside address (open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("buildings.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            principal = authenticate(db.session, form.email.data or "", form.password.data or "")
+        except LoginThrottled:
+            form.form_errors.append(_("Too many failed attempts. Wait 15 minutes and try again."))
+            return render_template("accounts/login.html", form=form), 429
+        except LoginFailed:
+            form.form_errors.append(_("Wrong e-mail or password."))
+        else:
+            begin_login(principal)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+@allow(ALL_ROLES)
+def logout():  # type: ignore[no-untyped-def]
+    end_login(db.session, current_user._get_current_object())  # type: ignore[attr-defined]
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("accounts.login"))

@@ -1,0 +1,93 @@
+"""Idempotent API writes: a write sent again with the same client id gets the first answer and has no new effect."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Response, jsonify, request
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from audit.api.models import IdempotencyRecord
+from audit.extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+HEADER = "Idempotency-Key"
+
+
+def api_error(status: int, error: str, message: str, **extra: Any) -> tuple[Response, int]:
+    return jsonify(error=error, message=message, **extra), status
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{request.method} {request.path}\n".encode())
+    digest.update(request.get_data(cache=True))
+    return digest.hexdigest()
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> tuple[Response, int]:
+    if record.fingerprint != fingerprint:
+        return api_error(422, "idempotency_key_reused", f"{HEADER} {record.key} was used for a different request.")
+    response = jsonify(record.response)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response, record.status_code
+
+
+def _stored(key: str) -> IdempotencyRecord | None:
+    return db.session.scalar(
+        select(IdempotencyRecord).where(IdempotencyRecord.user_id == current_user.id, IdempotencyRecord.key == key)
+    )
+
+
+def idempotent(view: F) -> F:
+    """Every API write carries a client-generated id in the Idempotency-Key header."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get(HEADER, "").strip()
+        if not key or len(key) > 100:
+            return api_error(
+                400, "idempotency_key_missing", f"Send a client-generated id (1–100 characters) in {HEADER}."
+            )
+        fingerprint = _fingerprint()
+        record = _stored(key)
+        if record is not None:
+            return _replay(record, fingerprint)
+        response, status = _as_response(view(*args, **kwargs))
+        if status >= 400:
+            return response, status  # nothing was changed, so nothing is kept: a retry is judged afresh
+        try:
+            with db.session.begin_nested():
+                db.session.add(
+                    IdempotencyRecord(
+                        user_id=current_user.id,
+                        key=key,
+                        fingerprint=fingerprint,
+                        status_code=status,
+                        response=response.get_json(),
+                    )
+                )
+        except IntegrityError:
+            # The same write ran in parallel and committed first: undo ours, answer with the stored one.
+            db.session.rollback()
+            winner = _stored(key)
+            if winner is None:
+                raise
+            return _replay(winner, fingerprint)
+        return response, status
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _as_response(result: Any) -> tuple[Response, int]:
+    if isinstance(result, tuple):
+        body, status = result[0], result[1]
+    else:
+        body, status = result, 200
+    response = body if isinstance(body, Response) else jsonify(body)
+    return response, status

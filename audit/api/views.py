@@ -1,0 +1,248 @@
+"""API version 1: JSON in and out, session cookie plus CSRF header or `Authorization: Bearer TOKEN`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask import Blueprint, jsonify, request, url_for
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from audit.access import INSPECTORS, STAFF, allow, get_scoped_or_404, public
+from audit.api.openapi import openapi_document
+from audit.api.services import api_error, idempotent
+from audit.buildings.models import Building
+from audit.buildings.services import buildings_overview
+from audit.checklists.services import current_checklist
+from audit.errors import InvalidTransition
+from audit.extensions import db
+from audit.inspections.models import AnswerResult, Inspection, InspectionKind
+from audit.inspections.services import (
+    AnswerInput,
+    FinalInspection,
+    IncompleteInspection,
+    InvalidAnswer,
+    NotInspector,
+    StaleAnswer,
+    save_answer,
+    start_inspection,
+    submit_inspection,
+)
+from audit.inspections.walk import Walk, answer_json, build_walk
+from audit.photos.models import Photo
+from audit.photos.processing import PhotoRejected
+from audit.photos.services import add_photo
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class StartPayload(_Payload):
+    building_id: int
+    kind: InspectionKind = InspectionKind.certification
+    checklist_key: str = Field(default="trygga-hus", max_length=64)
+
+
+class AnswerPayload(_Payload):
+    result: Literal["pass", "fail", "na"] | None = None
+    value: float | str | None = None
+    choice: str | None = Field(default=None, max_length=40)
+    text: str | None = Field(default=None, max_length=10_000)
+    comment: str | None = Field(default=None, max_length=10_000)
+    #: The revision the client's change is based on (0 for a new answer); omitted means "overwrite".
+    base_revision: int | None = Field(default=None, ge=0)
+
+
+def _payload(model: type[_Payload]) -> Any:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise _BadRequest(api_error(400, "invalid_json", "Send a JSON object with Content-Type: application/json."))
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        raise _BadRequest(api_error(422, "invalid_input", "The request does not fit.", details=details)) from None
+
+
+class _BadRequest(Exception):
+    def __init__(self, response: Any) -> None:
+        self.response = response
+
+
+@bp.errorhandler(_BadRequest)
+def _bad_request(exc: _BadRequest) -> Any:
+    return exc.response
+
+
+@bp.errorhandler(NotInspector)
+def _not_inspector(exc: NotInspector) -> Any:
+    return api_error(403, "forbidden", str(exc))
+
+
+@bp.errorhandler(FinalInspection)
+def _final(exc: FinalInspection) -> Any:
+    return api_error(409, "inspection_final", str(exc))
+
+
+@bp.errorhandler(InvalidAnswer)
+def _invalid(exc: InvalidAnswer) -> Any:
+    return api_error(422, "invalid_answer", str(exc))
+
+
+@bp.errorhandler(InvalidTransition)
+def _invalid_transition(exc: InvalidTransition) -> Any:
+    return api_error(409, "invalid_transition", str(exc))
+
+
+def _inspection_url(inspection: Inspection) -> str:
+    return url_for("api.get_inspection", inspection_id=inspection.id)
+
+
+def _progress(walk: Walk) -> dict[str, Any]:
+    return {
+        "answered": walk.answered,
+        "total": walk.total,
+        "sections": [
+            {"key": s.section.key, "applicable": s.applicable, "answered": s.answered, "total": s.total}
+            for s in walk.sections
+        ],
+    }
+
+
+def _photo_json(photo: Photo) -> dict[str, Any]:
+    base = {"inspection_id": photo.inspection_id, "photo_id": photo.id}
+    return {
+        "id": photo.id,
+        "item_key": photo.item_key,
+        "sha256": photo.sha256,
+        "width": photo.width,
+        "height": photo.height,
+        "url": url_for("inspections.photo", **base),
+        "thumbnail_url": url_for("inspections.photo", variant="thumb", **base),
+    }
+
+
+def _inspection_json(inspection: Inspection) -> dict[str, Any]:
+    walk = build_walk(inspection)
+    version = inspection.checklist_version
+    return {
+        "id": inspection.id,
+        "url": _inspection_url(inspection),
+        "status": inspection.status.value,
+        "kind": inspection.kind.value,
+        "building": {"id": inspection.building_id, "name": inspection.building.name},
+        "checklist": {"key": version.key, "version": version.version, "sha256": version.sha256},
+        "inspector": {"id": inspection.inspector_id, "name": inspection.inspector.name},
+        "created_at": inspection.created_at.isoformat(),
+        "submitted_at": inspection.submitted_at.isoformat() if inspection.submitted_at else None,
+        "score": inspection.score_card,
+        "progress": _progress(walk),
+        "answers": {a.item_key: answer_json(a, a.item_key) for a in inspection.answers},
+        "photos": [_photo_json(p) for p in inspection.photos],
+    }
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():  # type: ignore[no-untyped-def]
+    return jsonify(openapi_document())
+
+
+@bp.get("/buildings")
+@allow(STAFF)
+def list_buildings():  # type: ignore[no-untyped-def]
+    rows = buildings_overview(db.session, current_user.organisation_id, request.args.get("q", "")[:100])
+    return jsonify(
+        buildings=[
+            {
+                "id": b.id,
+                "name": b.name,
+                "address": b.address,
+                "area": b.area.name if b.area else None,
+                "features": sorted(f.value for f in b.features),
+                "latest_inspection": None
+                if i is None
+                else {"id": i.id, "status": i.status.value, "passed": i.score_passed, "url": _inspection_url(i)},
+            }
+            for b, i in rows
+        ]
+    )
+
+
+@bp.post("/inspections")
+@allow(INSPECTORS)
+@idempotent
+def create_inspection():  # type: ignore[no-untyped-def]
+    payload = _payload(StartPayload)
+    building = get_scoped_or_404(Building, payload.building_id)
+    version = current_checklist(db.session, payload.checklist_key)
+    if version is None:
+        return api_error(422, "unknown_checklist", f"No checklist with the key {payload.checklist_key}.")
+    inspection = start_inspection(db.session, current_user.user, building, payload.kind, version)
+    return _inspection_json(inspection), 201
+
+
+@bp.get("/inspections/<int:inspection_id>")
+@allow(STAFF)
+def get_inspection(inspection_id: int):  # type: ignore[no-untyped-def]
+    return jsonify(_inspection_json(get_scoped_or_404(Inspection, inspection_id)))
+
+
+@bp.put("/inspections/<int:inspection_id>/answers/<item_key>")
+@allow(INSPECTORS)
+@idempotent
+def put_answer(inspection_id: int, item_key: str):  # type: ignore[no-untyped-def]
+    inspection = get_scoped_or_404(Inspection, inspection_id)
+    payload = _payload(AnswerPayload)
+    given = AnswerInput(
+        result=AnswerResult(payload.result) if payload.result else None,
+        value=payload.value,
+        choice=payload.choice,
+        text=payload.text,
+        comment=payload.comment,
+    )
+    try:
+        answer = save_answer(db.session, current_user.user, inspection, item_key, given, payload.base_revision)
+    except StaleAnswer as exc:
+        return api_error(409, "conflict", str(exc), current=answer_json(exc.answer, item_key))
+    except StaleDataError:
+        db.session.rollback()
+        current = db.session.scalar(select(Inspection).where(Inspection.id == inspection_id))
+        stored = next((a for a in current.answers if a.item_key == item_key), None) if current else None
+        return api_error(409, "conflict", f"{item_key} was changed meanwhile", current=answer_json(stored, item_key))
+    walk = build_walk(inspection)
+    return {"answer": answer_json(answer, item_key), "progress": _progress(walk)}, 200
+
+
+@bp.post("/inspections/<int:inspection_id>/photos")
+@allow(INSPECTORS)
+@idempotent
+def post_photo(inspection_id: int):  # type: ignore[no-untyped-def]
+    inspection = get_scoped_or_404(Inspection, inspection_id)
+    upload = request.files.get("file")
+    item_key = request.form.get("item_key", "")
+    if upload is None or not item_key:
+        return api_error(400, "invalid_input", "Send multipart/form-data with item_key and file.")
+    try:
+        photo = add_photo(db.session, current_user.user, inspection, item_key, upload.read())
+    except PhotoRejected as exc:
+        status = {"too_large": 413, "too_many_pixels": 413}.get(exc.code, 415)
+        return api_error(status, exc.code, str(exc))
+    return _photo_json(photo), 201
+
+
+@bp.post("/inspections/<int:inspection_id>/submit")
+@allow(INSPECTORS)
+@idempotent
+def submit(inspection_id: int):  # type: ignore[no-untyped-def]
+    inspection = get_scoped_or_404(Inspection, inspection_id)
+    try:
+        submit_inspection(db.session, current_user.user, inspection)
+    except IncompleteInspection as exc:
+        return api_error(422, "incomplete", str(exc), missing=exc.missing, photos_missing=exc.photos_missing)
+    return _inspection_json(inspection), 200

@@ -1,0 +1,127 @@
+"""Buildings: the inspector's list, a building's page, and the admin's forms."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from audit.access import ADMINS, STAFF, allow, get_scoped_or_404
+from audit.buildings.forms import AreaForm, BuildingForm
+from audit.buildings.models import Area, Building
+from audit.buildings.services import buildings_overview, create_area, create_building, update_building
+from audit.extensions import db
+from audit.inspections.models import Inspection
+from audit.labels import label
+
+bp = Blueprint("buildings", __name__, url_prefix="/buildings")
+
+
+@bp.get("/")
+@allow(STAFF)
+def index():  # type: ignore[no-untyped-def]
+    search = request.args.get("q", "")[:100]
+    rows = buildings_overview(db.session, current_user.organisation_id, search)
+    rows.sort(key=lambda row: (row[0].area.name if row[0].area else "~", row[0].name))
+    groups = [(area, list(items)) for area, items in groupby(rows, key=lambda row: row[0].area)]
+    return render_template("buildings/index.html", groups=groups, search=search, total=len(rows))
+
+
+@bp.get("/<int:building_id>")
+@allow(STAFF)
+def show(building_id: int):  # type: ignore[no-untyped-def]
+    building = get_scoped_or_404(Building, building_id)
+    inspections = db.session.scalars(
+        select(Inspection).where(Inspection.building_id == building.id).order_by(Inspection.id.desc())
+    ).all()
+    return render_template("buildings/show.html", building=building, inspections=inspections)
+
+
+def _area_choices() -> list[tuple[int, str]]:
+    areas = db.session.scalars(
+        select(Area).where(Area.organisation_id == current_user.organisation_id).order_by(Area.name)
+    )
+    return [(0, _("No area")), *((area.id, area.name) for area in areas)]
+
+
+def _building_form(building: Building | None = None) -> BuildingForm:
+    form = BuildingForm(obj=building)
+    form.area_id.choices = _area_choices()
+    form.features.choices = [(value, label(value)) for value, _label in form.features.choices]
+    if building is not None and request.method == "GET":
+        form.features.data = sorted(feature.value for feature in building.features)
+        form.area_id.data = building.area_id or 0
+    return form
+
+
+def _building_values(form: BuildingForm) -> dict[str, object]:
+    area = get_scoped_or_404(Area, form.area_id.data) if form.area_id.data else None
+    return {
+        "name": form.name.data,
+        "area": area,
+        "street_address": form.street_address.data,
+        "postcode": form.postcode.data,
+        "city": form.city.data,
+        "property_designation": form.property_designation.data or None,
+        "year_built": form.year_built.data,
+        "apartments": form.apartments.data,
+        "features": form.features.data or [],
+    }
+
+
+def _save_failed(form: BuildingForm, template: str, **context: object):  # type: ignore[no-untyped-def]
+    db.session.rollback()
+    form.name.errors = [*form.name.errors, _("A building with this name already exists.")]
+    return render_template(template, form=form, **context), 409
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(ADMINS)
+def create():  # type: ignore[no-untyped-def]
+    form = _building_form()
+    if form.validate_on_submit():
+        try:
+            building = create_building(db.session, current_user.organisation, **_building_values(form))
+        except IntegrityError:
+            return _save_failed(form, "buildings/form.html", building=None)
+        flash(_("The building was saved."), "success")
+        return redirect(url_for("buildings.show", building_id=building.id))
+    return render_template("buildings/form.html", form=form, building=None), 422 if form.errors else 200
+
+
+@bp.route("/<int:building_id>/edit", methods=["GET", "POST"])
+@allow(ADMINS)
+def edit(building_id: int):  # type: ignore[no-untyped-def]
+    building = get_scoped_or_404(Building, building_id)
+    form = _building_form(building)
+    if form.validate_on_submit():
+        try:
+            update_building(db.session, building, **_building_values(form))
+        except IntegrityError:
+            return _save_failed(form, "buildings/form.html", building=building)
+        flash(_("The building was saved."), "success")
+        return redirect(url_for("buildings.show", building_id=building.id))
+    return render_template("buildings/form.html", form=form, building=building), 422 if form.errors else 200
+
+
+@bp.route("/areas", methods=["GET", "POST"])
+@allow(ADMINS)
+def areas():  # type: ignore[no-untyped-def]
+    form = AreaForm()
+    if form.validate_on_submit():
+        try:
+            create_area(db.session, current_user.organisation, form.name.data or "")
+        except IntegrityError:
+            db.session.rollback()
+            form.name.errors = [_("An area with this name already exists.")]
+        else:
+            flash(_("The area was saved."), "success")
+            return redirect(url_for("buildings.areas"))
+    existing = db.session.scalars(
+        select(Area).where(Area.organisation_id == current_user.organisation_id).order_by(Area.name)
+    ).all()
+    return render_template("buildings/areas.html", form=form, areas=existing), 422 if form.errors else 200

@@ -1,0 +1,56 @@
+"""Languages: Swedish by default, English on request (`?lang=en` or the switch in the header, kept in the session)."""
+
+from __future__ import annotations
+
+from flask import Flask, request, session
+from flask_babel import Babel
+
+from audit.settings import PROJECT_ROOT
+
+LANGUAGES = ("sv", "en")
+DEFAULT_LANGUAGE = "sv"
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        session["lang"] = asked
+        return asked
+    kept = session.get("lang")
+    return kept if kept in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def init_i18n(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Stockholm")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "audit" / "translations")
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+
+
+def _current_locale() -> dict[str, str]:
+    import flask_babel
+
+    locale = flask_babel.get_locale()
+    return {"current_locale": locale.language if locale else DEFAULT_LANGUAGE}
+
+
+def init_template_helpers(app: Flask) -> None:
+    """Globals (not context), so macros imported from other templates can use them too."""
+    import flask_babel
+
+    from audit.labels import label
+
+    app.jinja_env.globals.update(
+        label=label,
+        status_label=label,
+        format_date=flask_babel.format_date,
+        format_datetime=flask_babel.format_datetime,
+        format_number=flask_babel.format_number,
+        format_decimal=flask_babel.format_decimal,
+        format_percent=flask_babel.format_percent,
+        zip=zip,
+    )
+    app.context_processor(_current_locale)

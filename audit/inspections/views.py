@@ -1,0 +1,265 @@
+"""The inspector's walk: start, one section per screen, submit; the manager's review; the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from audit.access import INSPECTORS, REVIEWERS, STAFF, allow, get_scoped_or_404
+from audit.buildings.models import Building
+from audit.checklists.models import ChecklistVersion
+from audit.errors import DomainError
+from audit.extensions import db
+from audit.inspections.forms import ReturnForm, ReviewForm, StartInspectionForm, SubmitForm
+from audit.inspections.models import AnswerResult, Inspection, InspectionKind, InspectionStatus
+from audit.inspections.scoring import Outcome, score
+from audit.inspections.services import (
+    AnswerInput,
+    IncompleteInspection,
+    approve_inspection,
+    return_inspection,
+    save_answer,
+    start_inspection,
+    submit_inspection,
+)
+from audit.inspections.walk import build_walk
+from audit.labels import label
+from audit.photos.models import Photo
+from audit.photos.services import photo_store
+
+bp = Blueprint("inspections", __name__, url_prefix="/inspections")
+
+
+def _latest_versions() -> list[ChecklistVersion]:
+    versions = db.session.scalars(select(ChecklistVersion).order_by(ChecklistVersion.key, ChecklistVersion.version))
+    latest: dict[str, ChecklistVersion] = {}
+    for version in versions:
+        latest[version.key] = version
+    return list(latest.values())
+
+
+def _load(inspection_id: int) -> Inspection:
+    return get_scoped_or_404(Inspection, inspection_id)
+
+
+@bp.get("/")
+@allow(STAFF)
+def index():  # type: ignore[no-untyped-def]
+    inspections = db.session.scalars(
+        select(Inspection)
+        .where(Inspection.organisation_id == current_user.organisation_id)
+        .options(selectinload(Inspection.building), selectinload(Inspection.inspector))
+        .order_by(Inspection.id.desc())
+        .limit(200)
+    ).all()
+    return render_template("inspections/index.html", inspections=inspections)
+
+
+@bp.route("/start/<int:building_id>", methods=["GET", "POST"])
+@allow(INSPECTORS)
+def start(building_id: int):  # type: ignore[no-untyped-def]
+    building = get_scoped_or_404(Building, building_id)
+    versions = {version.key: version for version in _latest_versions()}
+    form = StartInspectionForm()
+    form.kind.choices = [(kind.value, label(kind)) for kind in InspectionKind]
+    form.checklist.choices = [
+        (key, f"{v.title_sv if _sv() else v.title_en} (v{v.version})") for key, v in versions.items()
+    ]
+    if form.validate_on_submit():
+        inspection = start_inspection(
+            db.session, current_user.user, building, InspectionKind(form.kind.data), versions[form.checklist.data]
+        )
+        return redirect(url_for("inspections.show", inspection_id=inspection.id))
+    skipped = _skipped_sections(building, versions)
+    return render_template("inspections/start.html", form=form, building=building, skipped=skipped), (
+        422 if form.errors else 200
+    )
+
+
+def _sv() -> bool:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale is None or locale.language != "en"
+
+
+def _skipped_sections(building: Building, versions: dict[str, ChecklistVersion]) -> list[Any]:
+    features = building.features
+    return [
+        section
+        for version in versions.values()
+        for section in version.checklist.sections
+        if section.requires_feature and section.requires_feature not in features
+    ]
+
+
+@bp.get("/<int:inspection_id>")
+@allow(STAFF)
+def show(inspection_id: int):  # type: ignore[no-untyped-def]
+    inspection = _load(inspection_id)
+    walk = build_walk(inspection)
+    return render_template(
+        "inspections/show.html",
+        inspection=inspection,
+        walk=walk,
+        submit_form=SubmitForm(),
+        review_form=ReviewForm(),
+        return_form=ReturnForm(),
+        lang="en" if not _sv() else "sv",
+    )
+
+
+@bp.get("/<int:inspection_id>/sections/<section_key>")
+@allow(STAFF)
+def section(inspection_id: int, section_key: str):  # type: ignore[no-untyped-def]
+    inspection = _load(inspection_id)
+    walk = build_walk(inspection)
+    state = walk.section(section_key)
+    if state is None:
+        abort(404)
+    previous, following = walk.neighbours(section_key)
+    editable = inspection.status.editable and inspection.inspector_id == current_user.id
+    return render_template(
+        "inspections/section.html",
+        inspection=inspection,
+        walk=walk,
+        state=state,
+        previous=previous,
+        following=following,
+        editable=editable,
+        lang="en" if not _sv() else "sv",
+        form=SubmitForm(),
+    )
+
+
+def _form_answers(state: Any) -> dict[str, AnswerInput]:
+    """What the section form (without script) sent, item by item; untouched items are left out."""
+    given: dict[str, AnswerInput] = {}
+    for item_state in state.items:
+        key = item_state.item.key
+        fields = {name: request.form.get(f"{name}-{key}") for name in ("result", "value", "choice", "text", "comment")}
+        if not any(fields.values()):
+            continue
+        try:
+            result = AnswerResult(fields["result"]) if fields["result"] else None
+        except ValueError:
+            raise DomainError(_("Unknown answer for %(key)s.", key=key)) from None
+        given[key] = AnswerInput(
+            result=result,
+            value=fields["value"] or None,
+            choice=fields["choice"] or None,
+            text=fields["text"] or None,
+            comment=fields["comment"] or None,
+        )
+    return given
+
+
+@bp.post("/<int:inspection_id>/sections/<section_key>")
+@allow(INSPECTORS)
+def save_section(inspection_id: int, section_key: str):  # type: ignore[no-untyped-def]
+    inspection = _load(inspection_id)
+    state = build_walk(inspection).section(section_key)
+    if state is None:
+        abort(404)
+    try:
+        for key, given in _form_answers(state).items():
+            save_answer(db.session, current_user.user, inspection, key, given)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(_("Nothing was saved: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("inspections.section", inspection_id=inspection_id, section_key=section_key)), 303
+    flash(_("The section was saved."), "success")
+    following = request.form.get("next_section")
+    target = following if following and build_walk(inspection).section(following) else section_key
+    return redirect(url_for("inspections.section", inspection_id=inspection_id, section_key=target))
+
+
+@bp.post("/<int:inspection_id>/submit")
+@allow(INSPECTORS)
+def submit(inspection_id: int):  # type: ignore[no-untyped-def]
+    inspection = _load(inspection_id)
+    if not SubmitForm().validate_on_submit():
+        abort(400)
+    try:
+        submit_inspection(db.session, current_user.user, inspection)
+    except IncompleteInspection:
+        flash(_("The inspection cannot be submitted yet: see what is missing below."), "error")
+        return redirect(url_for("inspections.show", inspection_id=inspection_id, _anchor="missing"))
+    except DomainError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("inspections.show", inspection_id=inspection_id))
+    flash(_("The inspection was submitted for review."), "success")
+    return redirect(url_for("inspections.result", inspection_id=inspection_id))
+
+
+@bp.post("/<int:inspection_id>/approve")
+@allow(REVIEWERS)
+def approve(inspection_id: int):  # type: ignore[no-untyped-def]
+    inspection = _load(inspection_id)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        approve_inspection(db.session, current_user.user, inspection, form.comment.data or None)
+    except DomainError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("inspections.show", inspection_id=inspection_id))
+    flash(_("The inspection was approved."), "success")
+    return redirect(url_for("inspections.result", inspection_id=inspection_id))
+
+
+@bp.post("/<int:inspection_id>/return")
+@allow(REVIEWERS)
+def return_(inspection_id: int):  # type: ignore[no-untyped-def]
+    inspection = _load(inspection_id)
+    form = ReturnForm()
+    if not form.validate_on_submit():
+        flash(_("Write what the inspector should do."), "error")
+        return redirect(url_for("inspections.show", inspection_id=inspection_id))
+    try:
+        return_inspection(db.session, current_user.user, inspection, form.comment.data or "")
+    except DomainError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("inspections.show", inspection_id=inspection_id))
+    flash(_("The inspection was returned to the inspector."), "success")
+    return redirect(url_for("inspections.show", inspection_id=inspection_id))
+
+
+@bp.get("/<int:inspection_id>/result")
+@allow(STAFF)
+def result(inspection_id: int):  # type: ignore[no-untyped-def]
+    inspection = _load(inspection_id)
+    checklist = inspection.checklist_version.checklist
+    card = score(checklist, inspection.building.features, inspection.responses())
+    return render_template(
+        "inspections/result.html",
+        inspection=inspection,
+        card=card,
+        checklist=checklist,
+        Outcome=Outcome,
+        lang="en" if not _sv() else "sv",
+        InspectionStatus=InspectionStatus,
+    )
+
+
+@bp.get("/<int:inspection_id>/photos/<int:photo_id>")
+@bp.get("/<int:inspection_id>/photos/<int:photo_id>/<variant>")
+@allow(STAFF)
+def photo(inspection_id: int, photo_id: int, variant: str = "full"):  # type: ignore[no-untyped-def]
+    inspection = _load(inspection_id)
+    found = get_scoped_or_404(Photo, photo_id)
+    if found.inspection_id != inspection.id or variant not in ("full", "thumb"):
+        abort(404)
+    relative = found.thumbnail_path if variant == "thumb" else found.file_path
+    try:
+        path = photo_store().path_for(relative)
+    except ValueError:
+        abort(404)
+    response = send_file(path, mimetype=found.media_type, max_age=3600, conditional=True, etag=found.sha256)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,1 @@
+"""Inspection photos: checking, cleaning and storing the pictures inspectors take of defects."""

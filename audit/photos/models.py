@@ -1,0 +1,43 @@
+"""Photos taken during an inspection, one item each; the files live outside `static/` under generated names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from audit.accounts.models import User
+from audit.database import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from audit.inspections.models import Inspection
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+    __table_args__ = (
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint("width > 0 AND height > 0", name="dimensions_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Repeated from the inspection so every query can be scoped to the organisation directly.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+    item_key: Mapped[str] = mapped_column(String(16))
+    #: Paths relative to the photo store's root (see `audit.photos.storage.PhotoStore`).
+    file_path: Mapped[str] = mapped_column(String(255), unique=True)
+    thumbnail_path: Mapped[str] = mapped_column(String(255), unique=True)
+    #: sha256 of the stored (re-encoded) file.
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int]
+    height: Mapped[int]
+    size_bytes: Mapped[int]
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    uploaded_by: Mapped[User] = relationship()
+    inspection: Mapped[Inspection] = relationship(back_populates="photos")

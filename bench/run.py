@@ -1,0 +1,564 @@
+"""`make bench`: serve a fresh demo database under gunicorn and measure three scenarios against fixed targets.
+
+For each database (a new SQLite file; and a new PostgreSQL schema, dropped afterwards, when BENCH_DATABASE_URL or
+TEST_DATABASE_URL is set) the bench runs `tryggahus init` and `tryggahus demo` in a temporary instance folder,
+creates an API token for the demo inspector, starts gunicorn on a free loopback port and measures, with a bounded
+load generator (threads with their own HTTP connections):
+
+1. baseline: GET /healthz
+2. autosave: PUT /api/v1/inspections/<draft>/answers/<item> with a bearer token and a new Idempotency-Key each time
+3. section page: GET /inspections/<draft>/sections/<key> with a logged-in session cookie
+
+It prints a markdown table and writes bench-results/results.json. Targets are reported as PASS or MISS and never
+fail the run; the exit status is 1 only when the bench itself breaks (setup fails, the server does not start, or
+more than 1 % of the requests of a scenario fail).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import math
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The virtual environment's scripts: run this file with `.venv/bin/python`.
+BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
+INSPECTOR_EMAIL = "inspector@demo.example"
+INSPECTOR_PASSWORD = "trygga-inspector"  # noqa: S105  (the documented demo account)
+CHECKLIST_FILE = ROOT / "checklists" / "trygga-hus.yaml"
+#: Largest error share a scenario may have before the run counts as broken.
+MAX_ERROR_RATE = 0.01
+#: Hard cap of requests per scenario, whatever the duration.
+MAX_REQUESTS = 500_000
+#: Per-request socket timeout, seconds.
+REQUEST_TIMEOUT = 10.0
+SETUP_TIMEOUT = 90.0
+
+
+class BenchBroken(Exception):
+    """The bench could not measure (as opposed to: it measured and a target was missed)."""
+
+
+# --- targets ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    scenario: str
+    metric: str  # "ratio" (throughput share of the baseline) or "p99_ms"
+    bound: float
+    text: str
+
+    def check(self, result: dict[str, Any]) -> tuple[float, bool]:
+        if self.metric == "ratio":
+            value = result["ratio_to_baseline"]
+            return value, value >= self.bound
+        value = result["p99_ms"]
+        return value, value <= self.bound
+
+
+TARGETS = [
+    Target("autosave", "ratio", 0.25, "autosave throughput ≥ 25% of baseline"),
+    Target("autosave", "p99_ms", 25.0, "autosave p99 ≤ 25 ms"),
+    Target("section_page", "ratio", 0.30, "section page throughput ≥ 30% of baseline"),
+]
+
+
+# --- a fresh database ---------------------------------------------------------------------------------------------
+
+
+def database_kinds() -> list[tuple[str, str | None]]:
+    kinds: list[tuple[str, str | None]] = [("sqlite", None)]
+    base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if base:
+        kinds.append(("postgresql", base))
+    return kinds
+
+
+@contextlib.contextmanager
+def fresh_database(kind: str, base_url: str | None, folder: Path) -> Iterator[str]:
+    """An empty database: a new SQLite file, or a new PostgreSQL schema that is dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'bench.sqlite3'}"
+        return
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from audit.database import make_engine
+
+    assert base_url is not None
+    schema = f"bench_{secrets.token_hex(6)}"
+    admin = make_engine(base_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+# --- the app: commands and the server -----------------------------------------------------------------------------
+
+
+def app_environment(folder: Path, database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRYGGAHUS_")}
+    env.update(
+        TRYGGAHUS_ENV="development",
+        TRYGGAHUS_INSTANCE_PATH=str(folder),
+        TRYGGAHUS_DATABASE_URL=database_url,
+        TRYGGAHUS_SECRET_KEY=secrets.token_hex(32),
+    )
+    return env
+
+
+def tryggahus(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(  # noqa: S603  (our own console script, fixed arguments)
+        [str(BIN / "tryggahus"), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=SETUP_TIMEOUT,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise BenchBroken(f"tryggahus {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()[-800:]}")
+    return result.stdout
+
+
+_API_KEY_SCRIPT = """
+import sys
+from sqlalchemy import select
+from audit import create_app
+from audit.accounts.auth import create_api_token
+from audit.accounts.models import User
+from audit.extensions import db
+app = create_app()
+with app.app_context():
+    user = db.session.scalar(select(User).where(User.email == sys.argv[1]))
+    print(create_api_token(db.session, user, user.memberships[0].organisation, "bench"))
+    db.session.commit()
+"""
+
+
+def api_token(env: dict[str, str]) -> str:
+    """A bearer token for the demo inspector: `tryggahus token create`, or the service directly without it."""
+    try:
+        output = tryggahus(env, "token", "create", "--email", INSPECTOR_EMAIL, "--name", "bench")
+    except BenchBroken as exc:
+        if "No such command" not in str(exc):
+            raise
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", _API_KEY_SCRIPT, INSPECTOR_EMAIL], env=env, cwd=ROOT, capture_output=True,
+            text=True, timeout=SETUP_TIMEOUT, check=True,
+        )
+        output = result.stdout
+    token = output.strip().splitlines()[-1].strip() if output.strip() else ""
+    if not token:
+        raise BenchBroken("no API token was printed")
+    return token
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """gunicorn with sync workers on a loopback port; always stopped by `stop()` (also after errors)."""
+
+    def __init__(self, env: dict[str, str], folder: Path, workers: int) -> None:
+        self.port = free_port()
+        self.log = folder / "gunicorn.log"
+        command = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"{HOST}:{self.port}", "wsgi:app"]
+        with self.log.open("wb") as log:  # gunicorn logs errors to stderr: kept to explain a failed start
+            self.process = subprocess.Popen(  # noqa: S603  (our own server, fixed arguments)
+                command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchBroken(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                status, _headers, _body = request(HOST, self.port, "GET", "/healthz")
+                if status == 200:
+                    return
+            time.sleep(0.2)
+        raise BenchBroken(f"gunicorn did not answer /healthz within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)  # the master stops its workers gracefully
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)  # our own session: the master and its workers
+            self.process.wait(timeout=5)
+
+
+# --- HTTP ---------------------------------------------------------------------------------------------------------
+
+
+def request(host: str, port: int, method: str, path: str, body: bytes | None = None,
+            headers: dict[str, str] | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
+    connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def json_request(port: int, method: str, path: str, token: str, payload: Any = None) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    body = None
+    if payload is not None:
+        body = json.dumps(payload).encode()
+        headers["Content-Type"] = "application/json"
+    if method != "GET":
+        headers["Idempotency-Key"] = f"bench-setup-{uuid.uuid4()}"
+    status, _headers, data = request(HOST, port, method, path, body, headers)
+    return status, json.loads(data) if data else None
+
+
+def session_cookie(headers: http.client.HTTPMessage) -> str | None:
+    for value in headers.get_all("Set-Cookie") or []:
+        name, _, rest = value.partition("=")
+        if name.strip() == "session":
+            return rest.split(";", 1)[0]
+    return None
+
+
+def log_in(port: int) -> str:
+    """Log in as the demo inspector through the login form; the session cookie's value."""
+    status, headers, page = request(HOST, port, "GET", "/login")
+    match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
+    cookie = session_cookie(headers)
+    if status != 200 or match is None or cookie is None:
+        raise BenchBroken(f"the login form was not served as expected (status {status})")
+    form = urlencode({"csrf_token": match.group(1).decode(), "email": INSPECTOR_EMAIL,
+                      "password": INSPECTOR_PASSWORD}).encode()
+    status, headers, _page = request(HOST, port, "POST", "/login", form, {
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"session={cookie}",
+    })
+    cookie = session_cookie(headers)
+    if status != 302 or cookie is None:
+        raise BenchBroken(f"logging in as {INSPECTOR_EMAIL} failed (status {status})")
+    return cookie
+
+
+# --- the load generator -------------------------------------------------------------------------------------------
+
+#: (method, path, body, headers) for one request of one client; the arguments are the client's number and its
+#: request count so far.
+RequestFactory = Callable[[int, int], tuple[str, str, bytes | None, dict[str, str]]]
+
+
+@dataclass
+class ClientLog:
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    errors: int = 0
+
+
+def _client(port: int, number: int, make: RequestFactory, expect: int, measure_from: float, until: float,
+            budget: threading.Semaphore, log: ClientLog) -> None:
+    connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+    sequence = 0
+    try:
+        while time.perf_counter() < until and budget.acquire(blocking=False):
+            method, path, body, headers = make(number, sequence)
+            sequence += 1
+            started = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                status = str(response.status)
+                ok = response.status == expect
+                if response.will_close:  # gunicorn's sync workers close every connection; reconnect next time
+                    connection.close()
+            except (OSError, http.client.HTTPException) as exc:
+                connection.close()
+                status, ok = type(exc).__name__, False
+            finished = time.perf_counter()
+            if started >= measure_from and finished <= until:
+                log.latencies.append(finished - started)
+                log.statuses[status] += 1
+                log.errors += 0 if ok else 1
+    finally:
+        connection.close()
+
+
+def percentile(sorted_values: list[float], share: float) -> float:
+    """Nearest-rank percentile of already sorted values."""
+    if not sorted_values:
+        return math.nan
+    return sorted_values[max(0, math.ceil(share * len(sorted_values)) - 1)]
+
+
+def measure(port: int, make: RequestFactory, *, expect: int, clients: int, warmup: float,
+            duration: float) -> dict[str, Any]:
+    """Run `clients` threads for warm-up + duration seconds; only requests wholly inside the duration count."""
+    start = time.perf_counter()
+    measure_from, until = start + warmup, start + warmup + duration
+    budget = threading.Semaphore(MAX_REQUESTS)
+    logs = [ClientLog() for _ in range(clients)]
+    threads = [threading.Thread(target=_client, args=(port, n, make, expect, measure_from, until, budget, logs[n]),
+                                daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=warmup + duration + REQUEST_TIMEOUT + 5)
+    if any(thread.is_alive() for thread in threads):
+        raise BenchBroken("a load generator thread did not finish in time")
+    latencies = sorted(latency for log in logs for latency in log.latencies)
+    statuses: Counter[str] = Counter()
+    for log in logs:
+        statuses.update(log.statuses)
+    errors = sum(log.errors for log in logs)
+    count = len(latencies)
+    return {
+        "requests": count,
+        "duration_s": duration,
+        "throughput_rps": round(count / duration, 1),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "errors": errors,
+        "error_rate": round(errors / count, 4) if count else 1.0,
+        "statuses": dict(sorted(statuses.items())),
+    }
+
+
+# --- the scenarios ------------------------------------------------------------------------------------------------
+
+
+def pass_fail_items(features: list[str]) -> list[str]:
+    """Keys of the checklist's pass/fail items that apply to a building with these features."""
+    from audit.buildings.features import Feature
+    from audit.checklists.loader import load_checklist
+    from audit.checklists.schema import AnswerType, is_applicable
+
+    have = {Feature(f) for f in features}
+    checklist = load_checklist(CHECKLIST_FILE).checklist
+    return [item.key for section, item in checklist.items()
+            if is_applicable(section, item, have) and item.answer.type == AnswerType.pass_fail]
+
+
+@dataclass
+class Fixture:
+    """What the scenarios need: a draft inspection of the inspector's, its pass/fail items and a section key."""
+
+    inspection_id: int
+    items: list[str]
+    section: str
+    section_items: int
+    token: str
+    cookie: str
+
+
+def prepare(port: int, token: str) -> Fixture:
+    status, listing = json_request(port, "GET", "/api/v1/buildings", token)
+    if status != 200 or not listing["buildings"]:
+        raise BenchBroken(f"GET /api/v1/buildings answered {status}")
+    building = max(listing["buildings"], key=lambda b: len(b["features"]))  # the building with the most to inspect
+    status, inspection = json_request(port, "POST", "/api/v1/inspections", token, {"building_id": building["id"]})
+    if status != 201:
+        raise BenchBroken(f"starting an inspection answered {status}: {inspection}")
+    items = pass_fail_items(building["features"])
+    sections = [s for s in inspection["progress"]["sections"] if s["applicable"]]
+    if not items or not sections:
+        raise BenchBroken("the demo building has no applicable pass/fail items")
+    path = f"/api/v1/inspections/{inspection['id']}/answers/{items[0]}"
+    status, answer = json_request(port, "PUT", path, token, {"result": "pass"})
+    if status != 200:
+        raise BenchBroken(f"a first autosave answered {status}: {answer}")
+    return Fixture(inspection["id"], items, sections[0]["key"], sections[0]["total"], token, log_in(port))
+
+
+def scenarios(fixture: Fixture, clients: int) -> list[tuple[str, str, int, RequestFactory]]:
+    bodies = [json.dumps({"result": r, "comment": None}).encode() for r in ("pass", "fail")]
+    # Each client saves its own items, as one inspector's tablet would: no two clients race for one answer.
+    own = [fixture.items[n::clients] or fixture.items for n in range(clients)]
+
+    def healthz(_n: int, _i: int) -> tuple[str, str, bytes | None, dict[str, str]]:
+        return "GET", "/healthz", None, {}
+
+    def autosave(n: int, i: int) -> tuple[str, str, bytes | None, dict[str, str]]:
+        item = own[n][i % len(own[n])]
+        return "PUT", f"/api/v1/inspections/{fixture.inspection_id}/answers/{item}", bodies[i % 2], {
+            "Authorization": f"Bearer {fixture.token}", "Content-Type": "application/json",
+            "Idempotency-Key": uuid.uuid4().hex,
+        }
+
+    def section_page(_n: int, _i: int) -> tuple[str, str, bytes | None, dict[str, str]]:
+        return "GET", f"/inspections/{fixture.inspection_id}/sections/{fixture.section}", None, {
+            "Cookie": f"session={fixture.cookie}",
+        }
+
+    return [
+        ("baseline", "GET /healthz", 200, healthz),
+        ("autosave", "PUT /api/v1/inspections/<id>/answers/<item> (bearer, new Idempotency-Key)", 200, autosave),
+        ("section_page", f"GET /inspections/<id>/sections/{fixture.section} (session cookie)", 200, section_page),
+    ]
+
+
+def bench_database(kind: str, base_url: str | None, args: argparse.Namespace) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix=f"tryggahus-bench-{kind}-"))
+    try:
+        with fresh_database(kind, base_url, folder) as url:
+            env = app_environment(folder, url)
+            began = time.monotonic()
+            tryggahus(env, "init")
+            tryggahus(env, "demo")
+            token = api_token(env)
+            setup_s = time.monotonic() - began
+            server = Server(env, folder, args.workers)
+            try:
+                server.wait_ready()
+                fixture = prepare(server.port, token)
+                results: dict[str, Any] = {}
+                for name, description, expect, make in scenarios(fixture, args.clients):
+                    print(f"  {kind}: {name} …", file=sys.stderr, flush=True)
+                    results[name] = {"request": description, **measure(
+                        server.port, make, expect=expect, clients=args.clients, warmup=args.warmup,
+                        duration=args.duration)}
+            finally:
+                server.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    baseline = results["baseline"]["throughput_rps"] or math.nan
+    for result in results.values():
+        result["ratio_to_baseline"] = round(result["throughput_rps"] / baseline, 3)
+    targets = []
+    for target in TARGETS:
+        value, met = target.check(results[target.scenario])
+        targets.append({"target": target.text, "scenario": target.scenario, "metric": target.metric,
+                        "bound": target.bound, "value": value, "met": met})
+    return {"database": kind, "setup_s": round(setup_s, 1), "section": fixture.section,
+            "section_items": fixture.section_items, "scenarios": results, "targets": targets}
+
+
+# --- the report ---------------------------------------------------------------------------------------------------
+
+
+def markdown(run: dict[str, Any]) -> str:
+    lines = [
+        f"### {run['database']}",
+        "",
+        "| scenario | requests | req/s | p50 ms | p99 ms | errors | vs baseline |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in run["scenarios"].items():
+        lines.append(f"| {name} | {r['requests']} | {r['throughput_rps']:.1f} | {r['p50_ms']:.2f} | "
+                     f"{r['p99_ms']:.2f} | {r['errors']} | {r['ratio_to_baseline']:.0%} |")
+    lines.append("")
+    for t in run["targets"]:
+        shown = f"{t['value']:.0%}" if t["metric"] == "ratio" else f"{t['value']:.1f} ms"
+        lines.append(f"- {'PASS' if t['met'] else 'MISS'} — {t['target']} (measured {shown})")
+    return "\n".join(lines)
+
+
+def git_commit() -> str | None:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,  # noqa: S607
+                                timeout=5, check=False)
+        return result.stdout.strip() or None
+    return None
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per scenario (default 1)")
+    parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per scenario (default 5)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench-results" / "results.json")
+    args = parser.parse_args(argv)
+    if not (1 <= args.clients <= 64 and 0 <= args.warmup <= 10 and 0.5 <= args.duration <= 30
+            and 1 <= args.workers <= 16):
+        parser.error("keep it small: 1–64 clients, 0–10 s warm-up, 0.5–30 s duration, 1–16 workers")
+    return args
+
+
+def _interrupted(_signal: int, _frame: object) -> None:
+    """A TERM (from make, CI or a timeout) unwinds like Ctrl-C, so the server is always stopped."""
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupted)
+    report: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "python": platform.python_version(),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "settings": {"clients": args.clients, "warmup_s": args.warmup, "duration_s": args.duration,
+                     "gunicorn_workers": args.workers, "max_error_rate": MAX_ERROR_RATE},
+        "runs": [],
+    }
+    broken: list[str] = []
+    for kind, base_url in database_kinds():
+        print(f"bench on {kind}: setting up …", file=sys.stderr, flush=True)
+        try:
+            run = bench_database(kind, base_url, args)
+        except Exception as exc:  # whatever broke the bench (setup, database, server) is reported, not measured
+            if not isinstance(exc, BenchBroken):
+                exc = BenchBroken(f"{type(exc).__name__}: {exc}")
+            broken.append(f"{kind}: {exc}")
+            report["runs"].append({"database": kind, "broken": str(exc)})
+            continue
+        for name, result in run["scenarios"].items():
+            if result["error_rate"] > MAX_ERROR_RATE:
+                broken.append(f"{kind}: {name} had {result['errors']} errors in {result['requests']} requests "
+                              f"({result['statuses']})")
+        report["runs"].append(run)
+        print(markdown(run) + "\n", flush=True)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"results written to {args.output}", file=sys.stderr)
+    for problem in broken:
+        print(f"bench broken — {problem}", file=sys.stderr)
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("bench interrupted", file=sys.stderr)
+        sys.exit(130)

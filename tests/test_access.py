@@ -1,0 +1,102 @@
+"""Deny by default: every route declares who may use it; roles × organisations get exactly what they should."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from audit.access import PUBLIC, access_rule
+from audit.accounts.models import Organisation, Role, User
+from audit.buildings.models import Building
+from audit.inspections.models import Inspection
+from tests.web_support import login
+
+#: Writes that only the inspection's own inspector may make (the matrix's inspection belongs to the inspector).
+OWNER_ONLY = {"api.put_answer", "api.post_photo", "api.submit", "inspections.save_section", "inspections.submit"}
+#: Routes that need no login, on purpose.
+PUBLIC_ENDPOINTS = {"static", "main.index", "main.healthz", "accounts.login", "api.openapi"}
+
+
+def test_every_route_declares_an_access_rule(app: Flask) -> None:
+    missing = [rule.endpoint for rule in app.url_map.iter_rules() if access_rule(app, rule.endpoint) is None]
+    assert missing == []
+
+
+def test_only_the_allowlist_is_public(app: Flask) -> None:
+    public = {rule.endpoint for rule in app.url_map.iter_rules() if access_rule(app, rule.endpoint) == PUBLIC}
+    assert public == PUBLIC_ENDPOINTS
+
+
+def _concrete(rule: str, ids: dict[str, object]) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule)
+
+
+@pytest.fixture
+def world(create_org: Callable[..., Organisation], create_member: Callable[..., User],
+          create_test_building: Callable[..., Building], create_inspection: Callable[..., Inspection],
+          org: Organisation) -> dict[str, object]:
+    """Our organisation with a user per role, and another organisation with a building and an inspection."""
+    other = create_org("other")
+    other_inspector = create_member(Role.inspector, organisation=other)
+    foreign_building = create_test_building(organisation=other)
+    foreign = create_inspection(building=foreign_building, inspector=other_inspector)
+    users = {role: create_member(role, email=f"{role.value}@test.example") for role in Role}
+    own_building = create_test_building()
+    own = create_inspection(building=own_building, inspector=users[Role.inspector])
+    # Plain ids: every request ends its session, so ORM objects would be detached afterwards.
+    return {"own": (own.id, own.building_id), "foreign": (foreign.id, foreign.building_id)}
+
+
+def _requests(app: Flask, world: dict[str, object]) -> list[tuple[str, str, str, str]]:
+    """(endpoint, method, own url, foreign url) for every route except static."""
+    (own_id, own_building), (foreign_id, foreign_building) = world["own"], world["foreign"]
+    rows = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            ids_own = {"building_id": own_building, "inspection_id": own_id, "section_key": "UTE",
+                       "item_key": "UTE-01", "photo_id": 999999, "variant": "thumb"}
+            ids_foreign = {**ids_own, "building_id": foreign_building, "inspection_id": foreign_id}
+            rows.append((rule.endpoint, method, _concrete(rule.rule, ids_own), _concrete(rule.rule, ids_foreign)))
+    # Logging out ends the session the rest of the matrix runs in: it goes last.
+    return sorted(rows, key=lambda row: row[0] == "accounts.logout")
+
+
+def _call(client: FlaskClient, method: str, url: str) -> int:
+    return client.open(url, method=method, json={} if method in {"PUT", "POST"} and "/api/" in url else None,
+                       headers={"Idempotency-Key": secrets.token_hex(8)}).status_code
+
+
+@pytest.mark.parametrize("role", [*Role, None], ids=lambda r: r.value if r else "anonymous")
+def test_role_and_organisation_matrix(role: Role | None, app: Flask, world: dict[str, object]) -> None:
+    """Every route, as every role and as nobody: refused roles get 403, other organisations 404, nobody a login."""
+    app.config["WTF_CSRF_ENABLED"] = False  # the matrix is about access; CSRF has its own tests
+    try:
+        client = app.test_client()
+        if role is not None:
+            login(client, f"{role.value}@test.example")
+        for endpoint, method, own_url, foreign_url in _requests(app, world):
+            rule = access_rule(app, endpoint)
+            status = _call(client, method, own_url)
+            if rule == PUBLIC:
+                assert status not in (401, 403), (endpoint, method, status)
+            elif role is None:
+                assert status in (302, 401), (endpoint, method, status)
+                if endpoint.startswith("api."):
+                    assert status == 401
+            elif role not in rule:
+                assert status == 403, (role, endpoint, method, status)
+            elif endpoint in OWNER_ONLY and role is not Role.inspector:
+                assert status in (302, 400, 403), (role, endpoint, method, status)  # never carried out
+            else:
+                assert status not in (401, 403), (role, endpoint, method, status)
+                if own_url != foreign_url:  # the route names a building or an inspection
+                    assert _call(client, method, foreign_url) == 404, (role, endpoint, method, foreign_url)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = True
