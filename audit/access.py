@@ -88,8 +88,10 @@ def _gate() -> Any:
 def _protect_from_csrf() -> None:
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
-    uses_cookie = not request.headers.get("Authorization", "").lower().startswith("bearer ")
-    if request.method in {"POST", "PUT", "PATCH", "DELETE"} and uses_cookie:
+    # Decided by how the user was actually authenticated, not by the headers sent: a browser cookie plus any
+    # "Authorization: Bearer …" header is still a cookie login and needs the token.
+    by_api_token = current_user.is_authenticated and current_user.token is None
+    if request.method in {"POST", "PUT", "PATCH", "DELETE"} and not by_api_token:
         csrf.protect()
 
 

@@ -7,15 +7,34 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
+def N_(message: str) -> str:
+    """Marks a message for the translation catalogues without translating it (it is translated when shown)."""
+    return message
+
+
 class DomainError(Exception):
-    """A request the domain refuses; the message is fit to show to the user."""
+    """A request the domain refuses.
+
+    `message` is an English catalogue msgid with %(name)s placeholders filled from `params`: `str()` gives the
+    English text (logs, the command line), `translated()` the text in the user's language (pages, API).
+    """
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
+
+    def translated(self) -> str:
+        from flask_babel import gettext
+
+        return gettext(self.message, **self.params)
 
 
 class InvalidTransition(DomainError):
     """A state machine was asked for a move it does not allow."""
 
     def __init__(self, entity: str, current: str, action: str) -> None:
-        super().__init__(f"{entity} in state '{current}' cannot be {action}")
+        super().__init__(N_("This cannot be done in the current state (%(current)s)."), current=current)
         self.entity = entity
         self.current = current
         self.action = action

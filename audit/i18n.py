@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import flask_babel
 from flask import Flask, request, session
 from flask_babel import Babel
 
@@ -27,7 +28,11 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Stockholm")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "audit" / "translations")
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.add_extension("jinja2.ext.i18n")
+
+    @app.teardown_request
+    def _forget_locale(_exc: BaseException | None = None) -> None:
+        # Flask-Babel keeps the locale in `g`, which outlives the request when an app context is reused.
+        flask_babel.refresh()
 
 
 def _current_locale() -> dict[str, str]:

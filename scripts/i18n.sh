@@ -20,7 +20,7 @@ DIR=audit/translations
 POT="$DIR/messages.pot"
 
 extract() {
-    "$PYBABEL" extract -F babel.cfg -k _l -k lazy_gettext \
+    "$PYBABEL" extract -F babel.cfg -k _l -k lazy_gettext -k N_ \
         --project="Trygga hus" --copyright-holder="Trygga hus contributors" \
         -o "$POT" .
 }

@@ -37,9 +37,13 @@ def _concrete(rule: str, ids: dict[str, object]) -> str:
 
 
 @pytest.fixture
-def world(create_org: Callable[..., Organisation], create_member: Callable[..., User],
-          create_test_building: Callable[..., Building], create_inspection: Callable[..., Inspection],
-          org: Organisation) -> dict[str, object]:
+def world(
+    create_org: Callable[..., Organisation],
+    create_member: Callable[..., User],
+    create_test_building: Callable[..., Building],
+    create_inspection: Callable[..., Inspection],
+    org: Organisation,
+) -> dict[str, object]:
     """Our organisation with a user per role, and another organisation with a building and an inspection."""
     other = create_org("other")
     other_inspector = create_member(Role.inspector, organisation=other)
@@ -60,8 +64,14 @@ def _requests(app: Flask, world: dict[str, object]) -> list[tuple[str, str, str,
         if rule.endpoint == "static":
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            ids_own = {"building_id": own_building, "inspection_id": own_id, "section_key": "UTE",
-                       "item_key": "UTE-01", "photo_id": 999999, "variant": "thumb"}
+            ids_own = {
+                "building_id": own_building,
+                "inspection_id": own_id,
+                "section_key": "UTE",
+                "item_key": "UTE-01",
+                "photo_id": 999999,
+                "variant": "thumb",
+            }
             ids_foreign = {**ids_own, "building_id": foreign_building, "inspection_id": foreign_id}
             rows.append((rule.endpoint, method, _concrete(rule.rule, ids_own), _concrete(rule.rule, ids_foreign)))
     # Logging out ends the session the rest of the matrix runs in: it goes last.
@@ -69,8 +79,12 @@ def _requests(app: Flask, world: dict[str, object]) -> list[tuple[str, str, str,
 
 
 def _call(client: FlaskClient, method: str, url: str) -> int:
-    return client.open(url, method=method, json={} if method in {"PUT", "POST"} and "/api/" in url else None,
-                       headers={"Idempotency-Key": secrets.token_hex(8)}).status_code
+    return client.open(
+        url,
+        method=method,
+        json={} if method in {"PUT", "POST"} and "/api/" in url else None,
+        headers={"Idempotency-Key": secrets.token_hex(8)},
+    ).status_code
 
 
 @pytest.mark.parametrize("role", [*Role, None], ids=lambda r: r.value if r else "anonymous")

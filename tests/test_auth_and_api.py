@@ -86,10 +86,25 @@ def test_a_form_without_csrf_token_changes_nothing(client: FlaskClient, inspecto
     assert client.get("/buildings/").status_code == 302
 
 
+def test_a_bearer_header_does_not_excuse_a_cookie_login_from_csrf(
+    client: FlaskClient, inspector: User, create_test_building
+) -> None:  # type: ignore[no-untyped-def]
+    building_id = create_test_building().id
+    login(client, inspector.email)
+    response = client.post(
+        "/api/v1/inspections",
+        json={"building_id": building_id},
+        headers={"Authorization": "Bearer nonsense", "Idempotency-Key": "x"},
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == "CSRF"
+
+
 def test_an_outside_next_address_is_ignored(client: FlaskClient, inspector: User) -> None:
     token = csrf_token(client)
-    response = client.post("/login?next=//evil.example/x",
-                           data={"email": inspector.email, "password": TEST_PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login?next=//evil.example/x", data={"email": inspector.email, "password": TEST_PASSWORD, "csrf_token": token}
+    )
     assert response.headers["Location"] == "/buildings/"
 
 
@@ -97,7 +112,11 @@ def test_an_outside_next_address_is_ignored(client: FlaskClient, inspector: User
 
 
 def test_bearer_token_works_without_csrf_and_stops_after_revocation(
-    runner, client: FlaskClient, inspector: User, draft: Inspection, session: Session  # type: ignore[no-untyped-def]
+    runner,
+    client: FlaskClient,
+    inspector: User,
+    draft: Inspection,
+    session: Session,  # type: ignore[no-untyped-def]
 ) -> None:
     created = runner.invoke(args=["token", "create", "--email", inspector.email])
     assert created.exit_code == 0, created.output
@@ -106,8 +125,11 @@ def test_bearer_token_works_without_csrf_and_stops_after_revocation(
     listed = client.get("/api/v1/buildings", headers=headers)
     assert listed.status_code == 200
     assert [b["id"] for b in listed.json["buildings"]] == [draft.building_id]
-    put = client.put(f"/api/v1/inspections/{draft.id}/answers/{PF}", json={"result": "pass"},
-                     headers={**headers, "Idempotency-Key": "t1"})
+    put = client.put(
+        f"/api/v1/inspections/{draft.id}/answers/{PF}",
+        json={"result": "pass"},
+        headers={**headers, "Idempotency-Key": "t1"},
+    )
     assert put.status_code == 200, put.json
     assert runner.invoke(args=["token", "revoke", "--email", inspector.email]).exit_code == 0
     assert client.get("/api/v1/buildings", headers=headers).status_code == 401
@@ -121,8 +143,9 @@ def test_start_an_inspection_and_read_it(client: FlaskClient, inspector: User, c
     building = create_test_building()
     building_id = building.id
     login(client, inspector.email)
-    created = client.post("/api/v1/inspections", json={"building_id": building_id, "kind": "spot_check"},
-                          headers=api_headers(client))
+    created = client.post(
+        "/api/v1/inspections", json={"building_id": building_id, "kind": "spot_check"}, headers=api_headers(client)
+    )
     assert created.status_code == 201, created.json
     body = client.get(created.json["url"]).json
     assert body["status"] == "draft"
@@ -132,15 +155,18 @@ def test_start_an_inspection_and_read_it(client: FlaskClient, inspector: User, c
     assert body["progress"]["total"] > 50
 
 
-def test_the_same_write_twice_has_one_effect_and_one_answer(client: FlaskClient, inspector: User,
-                                                           draft: Inspection, session: Session) -> None:
+def test_the_same_write_twice_has_one_effect_and_one_answer(
+    client: FlaskClient, inspector: User, draft: Inspection, session: Session
+) -> None:
     draft_id = draft.id
     login(client, inspector.email)
     headers = api_headers(client, key="same-write")
-    first = client.put(f"/api/v1/inspections/{draft_id}/answers/{PF}", json={"result": "fail", "comment": "x"},
-                       headers=headers)
-    again = client.put(f"/api/v1/inspections/{draft_id}/answers/{PF}", json={"result": "fail", "comment": "x"},
-                       headers=headers)
+    first = client.put(
+        f"/api/v1/inspections/{draft_id}/answers/{PF}", json={"result": "fail", "comment": "x"}, headers=headers
+    )
+    again = client.put(
+        f"/api/v1/inspections/{draft_id}/answers/{PF}", json={"result": "fail", "comment": "x"}, headers=headers
+    )
     assert first.status_code == again.status_code == 200
     assert first.json == again.json
     assert again.headers["Idempotent-Replayed"] == "true"
@@ -173,8 +199,9 @@ def test_a_write_based_on_an_old_revision_gets_409_with_the_current_answer(
         ("not an object", 400),
     ],
 )
-def test_invalid_answers_change_nothing(body: object, status: int, client: FlaskClient, inspector: User,
-                                        draft: Inspection, session: Session) -> None:
+def test_invalid_answers_change_nothing(
+    body: object, status: int, client: FlaskClient, inspector: User, draft: Inspection, session: Session
+) -> None:
     draft_id = draft.id
     login(client, inspector.email)
     response = client.put(f"/api/v1/inspections/{draft_id}/answers/{PF}", json=body, headers=api_headers(client))
@@ -185,8 +212,9 @@ def test_invalid_answers_change_nothing(body: object, status: int, client: Flask
 
 def test_unknown_item_and_missing_write_id(client: FlaskClient, inspector: User, draft: Inspection) -> None:
     login(client, inspector.email)
-    unknown = client.put(f"/api/v1/inspections/{draft.id}/answers/NOPE-01", json={"result": "pass"},
-                         headers=api_headers(client))
+    unknown = client.put(
+        f"/api/v1/inspections/{draft.id}/answers/NOPE-01", json={"result": "pass"}, headers=api_headers(client)
+    )
     assert unknown.status_code == 422
     headers = {"X-CSRFToken": csrf_token(client, "/buildings/")}
     no_key = client.put(f"/api/v1/inspections/{draft.id}/answers/{PF}", json={"result": "pass"}, headers=headers)
@@ -195,41 +223,56 @@ def test_unknown_item_and_missing_write_id(client: FlaskClient, inspector: User,
 
 def test_api_write_without_csrf_header_is_refused(client: FlaskClient, inspector: User, draft: Inspection) -> None:
     login(client, inspector.email)
-    response = client.put(f"/api/v1/inspections/{draft.id}/answers/{PF}", json={"result": "pass"},
-                          headers={"Idempotency-Key": "k"})
+    response = client.put(
+        f"/api/v1/inspections/{draft.id}/answers/{PF}", json={"result": "pass"}, headers={"Idempotency-Key": "k"}
+    )
     assert response.status_code == 400
     assert response.json["error"] == "CSRF"
 
 
 def test_photo_upload_is_checked_cleaned_and_served_only_to_the_organisation(
-    app: Flask, client: FlaskClient, inspector: User, draft: Inspection, session: Session,
-    create_org: Callable[..., Organisation], create_member: Callable[..., User],
+    app: Flask,
+    client: FlaskClient,
+    inspector: User,
+    draft: Inspection,
+    session: Session,
+    create_org: Callable[..., Organisation],
+    create_member: Callable[..., User],
 ) -> None:
     draft_id = draft.id
     stranger = create_member(Role.manager, organisation=create_org("strangers"), email="stranger@test.example")
     login(client, inspector.email)
     url = f"/api/v1/inspections/{draft_id}/photos"
-    ok = client.post(url, data={"item_key": PF, "file": (io.BytesIO(_jpeg((3000, 2000))), "x.jpg")},
-                     headers=api_headers(client))
+    ok = client.post(
+        url, data={"item_key": PF, "file": (io.BytesIO(_jpeg((3000, 2000))), "x.jpg")}, headers=api_headers(client)
+    )
     assert ok.status_code == 201, ok.json
     assert (ok.json["width"], ok.json["height"]) == (2048, 1365)
     image = client.get(ok.json["url"])
     assert image.status_code == 200
     assert image.mimetype == "image/jpeg"
     assert client.get(ok.json["thumbnail_url"]).status_code == 200
-    fake = client.post(url, data={"item_key": PF, "file": (io.BytesIO(b"GIF89a not really"), "x.jpg")},
-                       headers=api_headers(client))
+    fake = client.post(
+        url, data={"item_key": PF, "file": (io.BytesIO(b"GIF89a not really"), "x.jpg")}, headers=api_headers(client)
+    )
     assert fake.status_code == 415
     app.config["TRYGGAHUS"] = app.config["TRYGGAHUS"].__class__(
-        **{**{f: getattr(app.config["TRYGGAHUS"], f) for f in app.config["TRYGGAHUS"].__dataclass_fields__},
-           "max_photo_bytes": 10_000})
+        **{
+            **{f: getattr(app.config["TRYGGAHUS"], f) for f in app.config["TRYGGAHUS"].__dataclass_fields__},
+            "max_photo_bytes": 10_000,
+        }
+    )
     try:
-        huge = client.post(url, data={"item_key": PF, "file": (io.BytesIO(_jpeg()), "x.jpg")},
-                           headers=api_headers(client))
+        huge = client.post(
+            url, data={"item_key": PF, "file": (io.BytesIO(_jpeg()), "x.jpg")}, headers=api_headers(client)
+        )
     finally:
         app.config["TRYGGAHUS"] = app.config["TRYGGAHUS"].__class__(
-            **{**{f: getattr(app.config["TRYGGAHUS"], f) for f in app.config["TRYGGAHUS"].__dataclass_fields__},
-               "max_photo_bytes": 15 * 1024 * 1024})
+            **{
+                **{f: getattr(app.config["TRYGGAHUS"], f) for f in app.config["TRYGGAHUS"].__dataclass_fields__},
+                "max_photo_bytes": 15 * 1024 * 1024,
+            }
+        )
     assert huge.status_code == 413
     assert session.scalar(select(func.count()).select_from(Photo).where(Photo.inspection_id == draft_id)) == 1
     other = app.test_client()
@@ -249,27 +292,39 @@ def test_submission_lists_what_is_missing_and_then_everything_is_read_only(
     assert len(missing.json["missing"]) == sum(1 for item in items if item.is_scored)
     for item in items:
         given = answer_for(item, passing=True)
-        body = {"result": given.result.value if given.result else None, "value": given.value,
-                "choice": given.choice, "text": given.text}
-        response = client.put(f"/api/v1/inspections/{draft_id}/answers/{item.key}", json=body,
-                              headers=api_headers(client))
+        body = {
+            "result": given.result.value if given.result else None,
+            "value": given.value,
+            "choice": given.choice,
+            "text": given.text,
+        }
+        response = client.put(
+            f"/api/v1/inspections/{draft_id}/answers/{item.key}", json=body, headers=api_headers(client)
+        )
         assert response.status_code == 200, (item.key, response.json)
     submitted = client.post(f"/api/v1/inspections/{draft_id}/submit", headers=api_headers(client))
     assert submitted.status_code == 200, submitted.json
     assert submitted.json["status"] == "submitted"
     assert submitted.json["score"]["passed"] is True
-    late = client.put(f"/api/v1/inspections/{draft_id}/answers/{PF}", json={"result": "fail"},
-                      headers=api_headers(client))
+    late = client.put(
+        f"/api/v1/inspections/{draft_id}/answers/{PF}", json={"result": "fail"}, headers=api_headers(client)
+    )
     assert late.status_code == 409
-    photo = client.post(f"/api/v1/inspections/{draft_id}/photos",
-                        data={"item_key": PF, "file": (io.BytesIO(demo_photo("x")), "x.jpg")},
-                        headers=api_headers(client))
+    photo = client.post(
+        f"/api/v1/inspections/{draft_id}/photos",
+        data={"item_key": PF, "file": (io.BytesIO(demo_photo("x")), "x.jpg")},
+        headers=api_headers(client),
+    )
     assert photo.status_code == 409
 
 
-def test_api_token_of_another_organisation_sees_404(client: FlaskClient, draft: Inspection, session: Session,
-                                                    create_org: Callable[..., Organisation],
-                                                    create_member: Callable[..., User]) -> None:
+def test_api_token_of_another_organisation_sees_404(
+    client: FlaskClient,
+    draft: Inspection,
+    session: Session,
+    create_org: Callable[..., Organisation],
+    create_member: Callable[..., User],
+) -> None:
     other_org = create_org("elsewhere")
     outsider = create_member(Role.inspector, organisation=other_org, email="outsider@test.example")
     token = create_api_token(session, outsider, other_org, "test")

@@ -58,10 +58,13 @@ def idempotent(view: F) -> F:
         record = _stored(key)
         if record is not None:
             return _replay(record, fingerprint)
-        response, status = _as_response(view(*args, **kwargs))
-        if status >= 400:
-            return response, status  # nothing was changed, so nothing is kept: a retry is judged afresh
         try:
+            response, status = _as_response(view(*args, **kwargs))
+            if status >= 400:
+                # A parallel copy of this write may have committed while this one ran (and made it look stale):
+                # then that copy's answer is the answer. Otherwise nothing changed and nothing is kept.
+                winner = _stored(key)
+                return _replay(winner, fingerprint) if winner is not None else (response, status)
             with db.session.begin_nested():
                 db.session.add(
                     IdempotencyRecord(
@@ -73,7 +76,8 @@ def idempotent(view: F) -> F:
                     )
                 )
         except IntegrityError:
-            # The same write ran in parallel and committed first: undo ours, answer with the stored one.
+            # The same write ran in parallel and committed first (its answer row or its record collided with
+            # ours): undo everything this request did and answer with the stored result.
             db.session.rollback()
             winner = _stored(key)
             if winner is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from flask import Blueprint, jsonify, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
@@ -36,6 +37,15 @@ from audit.photos.processing import PhotoRejected
 from audit.photos.services import add_photo
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+#: What the inspector reads when a photo is refused, by `PhotoRejected.code`.
+PHOTO_PROBLEMS = {
+    "too_large": _l("The photo is too large. Take it again with a lower resolution."),
+    "too_many_pixels": _l("The photo has too many pixels to be processed."),
+    "unsupported_format": _l("Only JPEG, PNG and WebP photos can be saved."),
+    "not_an_image": _l("The file is not a photo."),
+    "corrupt": _l("The photo is damaged and could not be read."),
+}
 
 
 class _Payload(BaseModel):
@@ -81,22 +91,22 @@ def _bad_request(exc: _BadRequest) -> Any:
 
 @bp.errorhandler(NotInspector)
 def _not_inspector(exc: NotInspector) -> Any:
-    return api_error(403, "forbidden", str(exc))
+    return api_error(403, "forbidden", exc.translated())
 
 
 @bp.errorhandler(FinalInspection)
 def _final(exc: FinalInspection) -> Any:
-    return api_error(409, "inspection_final", str(exc))
+    return api_error(409, "inspection_final", exc.translated())
 
 
 @bp.errorhandler(InvalidAnswer)
 def _invalid(exc: InvalidAnswer) -> Any:
-    return api_error(422, "invalid_answer", str(exc))
+    return api_error(422, "invalid_answer", exc.translated())
 
 
 @bp.errorhandler(InvalidTransition)
 def _invalid_transition(exc: InvalidTransition) -> Any:
-    return api_error(409, "invalid_transition", str(exc))
+    return api_error(409, "invalid_transition", exc.translated())
 
 
 def _inspection_url(inspection: Inspection) -> str:
@@ -209,7 +219,7 @@ def put_answer(inspection_id: int, item_key: str):  # type: ignore[no-untyped-de
     try:
         answer = save_answer(db.session, current_user.user, inspection, item_key, given, payload.base_revision)
     except StaleAnswer as exc:
-        return api_error(409, "conflict", str(exc), current=answer_json(exc.answer, item_key))
+        return api_error(409, "conflict", exc.translated(), current=answer_json(exc.answer, item_key))
     except StaleDataError:
         db.session.rollback()
         current = db.session.scalar(select(Inspection).where(Inspection.id == inspection_id))
@@ -232,7 +242,7 @@ def post_photo(inspection_id: int):  # type: ignore[no-untyped-def]
         photo = add_photo(db.session, current_user.user, inspection, item_key, upload.read())
     except PhotoRejected as exc:
         status = {"too_large": 413, "too_many_pixels": 413}.get(exc.code, 415)
-        return api_error(status, exc.code, str(exc))
+        return api_error(status, exc.code, str(PHOTO_PROBLEMS.get(exc.code, PHOTO_PROBLEMS["not_an_image"])))
     return _photo_json(photo), 201
 
 
@@ -244,5 +254,5 @@ def submit(inspection_id: int):  # type: ignore[no-untyped-def]
     try:
         submit_inspection(db.session, current_user.user, inspection)
     except IncompleteInspection as exc:
-        return api_error(422, "incomplete", str(exc), missing=exc.missing, photos_missing=exc.photos_missing)
+        return api_error(422, "incomplete", exc.translated(), missing=exc.missing, photos_missing=exc.photos_missing)
     return _inspection_json(inspection), 200

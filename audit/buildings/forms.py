@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -32,4 +33,6 @@ class BuildingForm(FlaskForm):
     property_designation = StringField(_l("Property designation"), validators=[Optional(), Length(max=100)])
     year_built = IntegerField(_l("Year built"), validators=[Optional(), NumberRange(min=1600, max=2100)])
     apartments = IntegerField(_l("Number of apartments"), validators=[Optional(), NumberRange(min=0, max=10000)])
-    features = MultiCheckboxField(_l("Features"), choices=[(feature.value, feature.value) for feature in Feature])
+    features = MultiCheckboxField(
+        _l("Features"), choices=[SelectChoice(feature.value, feature.value) for feature in Feature]
+    )

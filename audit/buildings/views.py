@@ -9,8 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from wtforms.fields.choices import SelectChoice
 
 from audit.access import ADMINS, STAFF, allow, get_scoped_or_404
+from audit.buildings.features import Feature
 from audit.buildings.forms import AreaForm, BuildingForm
 from audit.buildings.models import Area, Building
 from audit.buildings.services import buildings_overview, create_area, create_building, update_building
@@ -41,17 +43,17 @@ def show(building_id: int):  # type: ignore[no-untyped-def]
     return render_template("buildings/show.html", building=building, inspections=inspections)
 
 
-def _area_choices() -> list[tuple[int, str]]:
+def _area_choices() -> list[SelectChoice]:
     areas = db.session.scalars(
         select(Area).where(Area.organisation_id == current_user.organisation_id).order_by(Area.name)
     )
-    return [(0, _("No area")), *((area.id, area.name) for area in areas)]
+    return [SelectChoice("0", _("No area")), *(SelectChoice(str(area.id), area.name) for area in areas)]
 
 
 def _building_form(building: Building | None = None) -> BuildingForm:
     form = BuildingForm(obj=building)
     form.area_id.choices = _area_choices()
-    form.features.choices = [(value, label(value)) for value, _label in form.features.choices]
+    form.features.choices = [SelectChoice(feature.value, label(feature)) for feature in Feature]
     if building is not None and request.method == "GET":
         form.features.data = sorted(feature.value for feature in building.features)
         form.area_id.data = building.area_id or 0

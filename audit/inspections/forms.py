@@ -5,13 +5,16 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from audit.inspections.models import InspectionKind
 
 
 class StartInspectionForm(FlaskForm):
-    kind = SelectField(_l("Kind of inspection"), choices=[(kind.value, kind.value) for kind in InspectionKind])
+    kind = SelectField(
+        _l("Kind of inspection"), choices=[SelectChoice(kind.value, kind.value) for kind in InspectionKind]
+    )
     checklist = SelectField(_l("Checklist"), validators=[DataRequired()])
 
 

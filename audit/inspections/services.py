@@ -19,7 +19,7 @@ from audit.checklists.schema import (
     is_applicable,
 )
 from audit.database import utcnow
-from audit.errors import DomainError
+from audit.errors import N_, DomainError
 from audit.inspections.models import Answer, AnswerResult, Inspection, InspectionKind
 from audit.inspections.scoring import Response, ScoreCard, item_passes, score
 from audit.inspections.walk import build_walk
@@ -32,12 +32,11 @@ class InvalidAnswer(DomainError):
 class IncompleteInspection(DomainError):
     def __init__(self, missing: list[str], photos_missing: list[str] | None = None) -> None:
         photos_missing = photos_missing or []
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} applicable items are unanswered: {', '.join(missing)}")
-        if photos_missing:
-            parts.append(f"{len(photos_missing)} failed items need a photo: {', '.join(photos_missing)}")
-        super().__init__("; ".join(parts))
+        super().__init__(
+            N_("Unanswered items: %(missing)s. Failed items without a photo: %(photos)s."),
+            missing=", ".join(missing) or "–",
+            photos=", ".join(photos_missing) or "–",
+        )
         self.missing = missing
         self.photos_missing = photos_missing
 
@@ -46,7 +45,9 @@ class StaleAnswer(DomainError):
     """The answer was changed after the revision the client based its change on."""
 
     def __init__(self, answer: Answer) -> None:
-        super().__init__(f"{answer.item_key} was changed meanwhile (revision {answer.revision})")
+        super().__init__(
+            N_("%(key)s was changed meanwhile (revision %(revision)d)."), key=answer.item_key, revision=answer.revision
+        )
         self.answer = answer
 
 
@@ -56,7 +57,7 @@ class NotInspector(DomainError):
 
 def check_inspector(actor: User, inspection: Inspection) -> None:
     if actor.id != inspection.inspector_id:
-        raise NotInspector("only the inspector who made the inspection can change or submit it")
+        raise NotInspector(N_("Only the inspector who made the inspection can change or submit it."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ class FinalInspection(DomainError):
 
 def check_editable(inspection: Inspection) -> None:
     if not inspection.status.editable:
-        raise FinalInspection(f"inspection {inspection.id} is {inspection.status}: its answers are final")
+        raise FinalInspection(N_("The inspection has been submitted: its answers and photos are final."))
 
 
 def _value(raw: Decimal | float | str | None) -> Decimal | None:
@@ -100,9 +101,9 @@ def _value(raw: Decimal | float | str | None) -> Decimal | None:
     try:
         value = Decimal(str(raw).replace(",", "."))
     except InvalidOperation:
-        raise InvalidAnswer(f"'{raw}' is not a number") from None
+        raise InvalidAnswer(N_("'%(value)s' is not a number."), value=str(raw)[:40]) from None
     if not value.is_finite() or abs(value) >= Decimal("1e9"):
-        raise InvalidAnswer(f"'{raw}' is not a usable measurement")
+        raise InvalidAnswer(N_("'%(value)s' is not a usable measurement."), value=str(raw)[:40])
     return value
 
 
@@ -110,26 +111,28 @@ def _result_for(item: Item, given: AnswerInput, value: Decimal | None) -> Answer
     """The stored outcome: the inspector's for pass/fail and N/A, worked out from the value or choice otherwise."""
     if given.result is AnswerResult.not_applicable:
         if not item.na_allowed:
-            raise InvalidAnswer(f"{item.key} cannot be answered 'not applicable'")
+            raise InvalidAnswer(N_("%(key)s cannot be answered 'not applicable'."), key=item.key)
         return AnswerResult.not_applicable
     spec = item.answer
     if spec.type != AnswerType.pass_fail and given.result is not None:
-        raise InvalidAnswer(f"{item.key} is answered with a {spec.type.replace('_', ' ')}, not pass or fail")
+        raise InvalidAnswer(N_("%(key)s is answered with a value or a choice, not pass or fail."), key=item.key)
     if spec.type == AnswerType.pass_fail:
         if given.result not in (None, AnswerResult.passed, AnswerResult.failed):
-            raise InvalidAnswer(f"{item.key} is answered pass or fail")
+            raise InvalidAnswer(N_("%(key)s is answered pass or fail."), key=item.key)
         return given.result
     if spec.type == AnswerType.text:
         return AnswerResult.noted if given.text and given.text.strip() else None
     if isinstance(spec, ScaleAnswer) and value is not None and not spec.min <= value <= spec.max:
-        raise InvalidAnswer(f"{item.key} takes a value from {spec.min} to {spec.max}")
+        raise InvalidAnswer(
+            N_("%(key)s takes a value from %(min)d to %(max)d."), key=item.key, min=spec.min, max=spec.max
+        )
     if isinstance(spec, ScaleAnswer | MeasurementAnswer) and value is None:
         return None
     if isinstance(spec, ChoiceAnswer):
         if given.choice is None:
             return None
         if spec.option(given.choice) is None:
-            raise InvalidAnswer(f"'{given.choice}' is not an option of {item.key}")
+            raise InvalidAnswer(N_("'%(choice)s' is not an option of %(key)s."), choice=given.choice[:40], key=item.key)
     passes = item_passes(item, Response(value=None if value is None else float(value), choice=given.choice))
     return None if passes is None else (AnswerResult.passed if passes else AnswerResult.failed)
 
@@ -147,17 +150,19 @@ def save_answer(
     check_inspector(actor, inspection)
     found = inspection.checklist_version.checklist.find_item(item_key)
     if found is None:
-        raise InvalidAnswer(f"{item_key} is not an item of this checklist")
+        raise InvalidAnswer(N_("%(key)s is not an item of this checklist."), key=item_key[:20])
     section, item = found
     if not is_applicable(section, item, inspection.building.features):
-        raise InvalidAnswer(f"{item_key} does not apply to this building")
+        raise InvalidAnswer(N_("%(key)s does not apply to this building."), key=item_key)
     is_na = given.result is AnswerResult.not_applicable
     value = None if is_na else _value(given.value)
     result = _result_for(item, given, value)
     answer = next((a for a in inspection.answers if a.item_key == item_key), None)
     if answer is None:
         if base_revision:
-            raise InvalidAnswer(f"{item_key} has no stored answer at revision {base_revision}")
+            raise InvalidAnswer(
+                N_("%(key)s has no stored answer at revision %(revision)d."), key=item_key, revision=base_revision
+            )
         answer = Answer(inspection=inspection, item_key=item_key, answered_by=actor)
         session.add(answer)
     elif base_revision is not None and base_revision != answer.revision:
@@ -191,7 +196,7 @@ def submit_inspection(session: Session, actor: User, inspection: Inspection) -> 
 
 def _check_reviewer(actor: User, inspection: Inspection) -> None:
     if actor.id == inspection.inspector_id:
-        raise DomainError("an inspection is reviewed by someone other than its inspector")
+        raise DomainError(N_("An inspection is reviewed by someone other than its inspector."))
 
 
 def approve_inspection(session: Session, actor: User, inspection: Inspection, comment: str | None = None) -> None:

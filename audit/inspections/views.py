@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from audit.access import INSPECTORS, REVIEWERS, STAFF, allow, get_scoped_or_404
 from audit.buildings.models import Building
@@ -66,9 +67,12 @@ def start(building_id: int):  # type: ignore[no-untyped-def]
     building = get_scoped_or_404(Building, building_id)
     versions = {version.key: version for version in _latest_versions()}
     form = StartInspectionForm()
-    form.kind.choices = [(kind.value, label(kind)) for kind in InspectionKind]
+    form.kind.choices = [SelectChoice(kind.value, label(kind)) for kind in InspectionKind]
     form.checklist.choices = [
-        (key, f"{v.title_sv if _sv() else v.title_en} (v{v.version})") for key, v in versions.items()
+        SelectChoice(
+            key, _("%(title)s, version %(version)d", title=v.title_sv if _sv() else v.title_en, version=v.version)
+        )
+        for key, v in versions.items()
     ]
     if form.validate_on_submit():
         inspection = start_inspection(
@@ -171,7 +175,7 @@ def save_section(inspection_id: int, section_key: str):  # type: ignore[no-untyp
             save_answer(db.session, current_user.user, inspection, key, given)
     except DomainError as exc:
         db.session.rollback()
-        flash(_("Nothing was saved: %(reason)s", reason=str(exc)), "error")
+        flash(_("Nothing was saved: %(reason)s", reason=exc.translated()), "error")
         return redirect(url_for("inspections.section", inspection_id=inspection_id, section_key=section_key)), 303
     flash(_("The section was saved."), "success")
     following = request.form.get("next_section")
@@ -191,7 +195,7 @@ def submit(inspection_id: int):  # type: ignore[no-untyped-def]
         flash(_("The inspection cannot be submitted yet: see what is missing below."), "error")
         return redirect(url_for("inspections.show", inspection_id=inspection_id, _anchor="missing"))
     except DomainError as exc:
-        flash(str(exc), "error")
+        flash(exc.translated(), "error")
         return redirect(url_for("inspections.show", inspection_id=inspection_id))
     flash(_("The inspection was submitted for review."), "success")
     return redirect(url_for("inspections.result", inspection_id=inspection_id))
@@ -207,7 +211,7 @@ def approve(inspection_id: int):  # type: ignore[no-untyped-def]
     try:
         approve_inspection(db.session, current_user.user, inspection, form.comment.data or None)
     except DomainError as exc:
-        flash(str(exc), "error")
+        flash(exc.translated(), "error")
         return redirect(url_for("inspections.show", inspection_id=inspection_id))
     flash(_("The inspection was approved."), "success")
     return redirect(url_for("inspections.result", inspection_id=inspection_id))
@@ -224,7 +228,7 @@ def return_(inspection_id: int):  # type: ignore[no-untyped-def]
     try:
         return_inspection(db.session, current_user.user, inspection, form.comment.data or "")
     except DomainError as exc:
-        flash(str(exc), "error")
+        flash(exc.translated(), "error")
         return redirect(url_for("inspections.show", inspection_id=inspection_id))
     flash(_("The inspection was returned to the inspector."), "success")
     return redirect(url_for("inspections.show", inspection_id=inspection_id))

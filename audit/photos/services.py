@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from audit.accounts.models import User
+from audit.errors import N_
 from audit.inspections.models import Inspection
 from audit.inspections.services import InvalidAnswer, check_editable, check_inspector
 from audit.photos.models import Photo
@@ -25,9 +26,9 @@ def add_photo(session: Session, actor: User, inspection: Inspection, item_key: s
     check_editable(inspection)
     check_inspector(actor, inspection)
     if inspection.checklist_version.checklist.find_item(item_key) is None:
-        raise InvalidAnswer(f"{item_key} is not an item of this checklist")
+        raise InvalidAnswer(N_("%(key)s is not an item of this checklist."), key=item_key[:20])
     if sum(1 for photo in inspection.photos if photo.item_key == item_key) >= MAX_PHOTOS_PER_ITEM:
-        raise InvalidAnswer(f"{item_key} already has {MAX_PHOTOS_PER_ITEM} photos")
+        raise InvalidAnswer(N_("%(key)s already has %(count)d photos."), key=item_key, count=MAX_PHOTOS_PER_ITEM)
     settings = current_app.config["TRYGGAHUS"]
     processed = process_photo(
         raw,

@@ -167,6 +167,10 @@
 
   function updateProgress(progress) {
     if (!progress) return;
+    progress.sections.forEach((section) => {
+      const option = document.querySelector('.section-jump option[data-section="' + section.key + '"]');
+      if (option) option.textContent = option.dataset.title + " (" + section.answered + "/" + section.total + ")";
+    });
     document.querySelectorAll(".progress-pair .progress").forEach((bar, index) => {
       const section = progress.sections.find((s) => location.pathname.endsWith("/sections/" + s.key));
       const pair = index === 0 && section ? [section.answered, section.total] : [progress.answered, progress.total];

@@ -1,0 +1,131 @@
+"""Parallel writes against a real threaded server: a retried write has one effect, racing writes never overwrite."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from audit.accounts.auth import create_api_token
+from audit.accounts.models import Role
+from audit.accounts.services import create_organisation, create_user
+from audit.api.models import IdempotencyRecord
+from audit.buildings.services import create_building
+from audit.checklists.loader import load_checklist
+from audit.checklists.services import store_checklist
+from audit.extensions import db
+from audit.inspections.models import Answer, InspectionKind
+from audit.inspections.services import start_inspection
+from audit.migrate import upgrade
+from tests.browser_support import LiveServer, live_server
+from tests.conftest import CHECKLIST_FILE, TEST_PASSWORD, fresh_database, make_test_app
+
+COPIES = 5
+
+
+@pytest.fixture
+def served(database_kind: str, tmp_path: Path) -> Iterator[tuple[LiveServer, str, int, str]]:
+    """A committed inspection served by a threaded server: (server, token, inspection id, a pass/fail item)."""
+    with fresh_database(database_kind, tmp_path) as url:
+        app = make_test_app(url, tmp_path)
+        engine = app.extensions["tryggahus.database"].engine
+        upgrade(engine)
+        with app.app_context():
+            version = store_checklist(db.session, load_checklist(CHECKLIST_FILE)).version
+            org = create_organisation(db.session, "race", "Race AB")
+            user = create_user(db.session, org, "racer@test.example", Role.inspector, TEST_PASSWORD)
+            building = create_building(
+                db.session, org, name="Hus", street_address="Gatan 1", postcode="123 45", city="Stad"
+            )
+            inspection = start_inspection(db.session, user, building, InspectionKind.certification, version)
+            token = create_api_token(db.session, user, org, "race")
+            key = next(i.key for _, i in version.checklist.items() if i.answer.type == "pass_fail")
+            inspection_id = inspection.id
+            db.session.commit()
+        with live_server(app) as server:
+            yield server, token, inspection_id, key
+        engine.dispose()
+
+
+def _stored(server: LiveServer) -> tuple[int, list[tuple[str, int]]]:
+    """Idempotency records and (item, revision) of every answer, read straight from the database."""
+    with server.app.app_context():
+        records = db.session.scalar(select(func.count()).select_from(IdempotencyRecord))
+        answers = [(a.item_key, a.revision) for a in db.session.scalars(select(Answer))]
+        db.session.remove()
+    return records, answers
+
+
+def _put(url: str, token: str, write_id: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="PUT",
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": write_id, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _in_parallel(calls: list[Any]) -> list[tuple[int, dict[str, Any]]]:
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        results[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_five_copies_of_one_write_have_one_effect(served: tuple[LiveServer, str, int, str]) -> None:
+    server, token, inspection_id, key = served
+    url = server(f"/api/v1/inspections/{inspection_id}/answers/{key}")
+    body = {"result": "fail", "comment": "Dörren stängs inte", "base_revision": 0}
+    results = _in_parallel([lambda: _put(url, token, "one-write", body) for _ in range(COPIES)])
+    assert [status for status, _ in results] == [200] * COPIES
+    assert all(answer == results[0][1] for _, answer in results)
+    assert results[0][1]["answer"]["revision"] == 1
+    assert _stored(server) == (1, [(key, 1)])
+    # A later, different write still works and builds on the one stored revision.
+    status, answer = _put(url, token, "second-write", {"result": "pass", "base_revision": 1})
+    assert (status, answer["answer"]["revision"]) == (200, 2)
+
+
+def test_racing_writes_on_one_revision_never_overwrite_each_other(served: tuple[LiveServer, str, int, str]) -> None:
+    server, token, inspection_id, key = served
+    url = server(f"/api/v1/inspections/{inspection_id}/answers/{key}")
+    assert _put(url, token, "first", {"result": "pass", "base_revision": 0})[0] == 200
+    results = _in_parallel(
+        [
+            (
+                lambda n=n: _put(
+                    url, token, f"racer-{n}", {"result": "fail", "comment": f"racer {n}", "base_revision": 1}
+                )
+            )
+            for n in range(COPIES)
+        ]
+    )
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] + [409] * (COPIES - 1), results
+    winner = next(body for status, body in results if status == 200)
+    for status, body in results:
+        if status == 409:
+            assert body["current"]["revision"] == 2
+            assert body["current"]["comment"] == winner["answer"]["comment"]
+    assert _stored(server)[1] == [(key, 2)]
