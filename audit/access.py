@@ -101,12 +101,12 @@ def init_access(app: Flask) -> None:
     app.before_request(_gate)
 
 
-def get_scoped_or_404(model: type[T], ident: Any) -> T:
+def get_scoped_or_404(model: type[T], ident: Any, options: tuple[Any, ...] = ()) -> T:
     """The object with this id in the current user's organisation; another organisation's answers 404 as well."""
     from audit.extensions import db
 
     try:
-        obj = db.session.get(model, int(ident))
+        obj = db.session.get(model, int(ident), options=options)
     except (TypeError, ValueError):
         obj = None
     if obj is None or obj.organisation_id != current_user.organisation_id:  # type: ignore[attr-defined]

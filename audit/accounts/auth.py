@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import Flask, g, request, session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from audit.accounts.models import ApiToken, LoginFailure, LoginSession, Membership, Organisation, Role, User
 from audit.accounts.services import normalise_email
@@ -143,8 +143,23 @@ def revoke_api_tokens(db_session: Session, user: User) -> int:
     return count
 
 
-def init_login(app: Flask) -> None:
+def _membership_for(credential: type[LoginSession] | type[ApiToken], token: str) -> Membership | None:
+    """The membership a live login session or API token stands for, with its user and organisation, in one query."""
     from audit.extensions import db
+
+    return db.session.scalar(
+        select(Membership)
+        .join(
+            credential,
+            (credential.user_id == Membership.user_id) & (credential.organisation_id == Membership.organisation_id),
+        )
+        .join(User, User.id == Membership.user_id)
+        .where(credential.token_digest == token_digest(token), credential.revoked_at.is_(None), User.active)
+        .options(joinedload(Membership.user), joinedload(Membership.organisation))
+    )
+
+
+def init_login(app: Flask) -> None:
 
     login_manager.init_app(app)
     login_manager.session_protection = None  # the server-side login session does this job, revocably
@@ -159,15 +174,8 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_from_session(token: str) -> Principal | None:
-        row = db.session.scalar(
-            select(LoginSession).where(
-                LoginSession.token_digest == token_digest(token), LoginSession.revoked_at.is_(None)
-            )
-        )
-        if row is None or not row.user.active:
-            return None
-        membership = _membership(db.session, row.user_id, row.organisation_id)
-        return Principal(row.user, membership, token) if membership else None
+        membership = _membership_for(LoginSession, token)
+        return Principal(membership.user, membership, token) if membership else None
 
     @login_manager.request_loader
     def _load_from_bearer_token(_request: object) -> Principal | None:
@@ -175,10 +183,5 @@ def init_login(app: Flask) -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        row = db.session.scalar(
-            select(ApiToken).where(ApiToken.token_digest == token_digest(token.strip()), ApiToken.revoked_at.is_(None))
-        )
-        if row is None or not row.user.active:
-            return None
-        membership = _membership(db.session, row.user_id, row.organisation_id)
-        return Principal(row.user, membership) if membership else None
+        membership = _membership_for(ApiToken, token.strip())
+        return Principal(membership.user, membership) if membership else None

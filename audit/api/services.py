@@ -65,16 +65,16 @@ def idempotent(view: F) -> F:
                 # then that copy's answer is the answer. Otherwise nothing changed and nothing is kept.
                 winner = _stored(key)
                 return _replay(winner, fingerprint) if winner is not None else (response, status)
-            with db.session.begin_nested():
-                db.session.add(
-                    IdempotencyRecord(
-                        user_id=current_user.id,
-                        key=key,
-                        fingerprint=fingerprint,
-                        status_code=status,
-                        response=response.get_json(),
-                    )
+            db.session.add(
+                IdempotencyRecord(
+                    user_id=current_user.id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status_code=status,
+                    response=response.get_json(),
                 )
+            )
+            db.session.flush()
         except IntegrityError:
             # The same write ran in parallel and committed first (its answer row or its record collided with
             # ours): undo everything this request did and answer with the stored result.

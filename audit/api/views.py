@@ -31,7 +31,8 @@ from audit.inspections.services import (
     start_inspection,
     submit_inspection,
 )
-from audit.inspections.walk import Walk, answer_json, build_walk
+from audit.inspections.views import inspection_or_404
+from audit.inspections.walk import answer_json, answered_keys, progress
 from audit.photos.models import Photo
 from audit.photos.processing import PhotoRejected
 from audit.photos.services import add_photo
@@ -113,17 +114,6 @@ def _inspection_url(inspection: Inspection) -> str:
     return url_for("api.get_inspection", inspection_id=inspection.id)
 
 
-def _progress(walk: Walk) -> dict[str, Any]:
-    return {
-        "answered": walk.answered,
-        "total": walk.total,
-        "sections": [
-            {"key": s.section.key, "applicable": s.applicable, "answered": s.answered, "total": s.total}
-            for s in walk.sections
-        ],
-    }
-
-
 def _photo_json(photo: Photo) -> dict[str, Any]:
     base = {"inspection_id": photo.inspection_id, "photo_id": photo.id}
     return {
@@ -138,7 +128,6 @@ def _photo_json(photo: Photo) -> dict[str, Any]:
 
 
 def _inspection_json(inspection: Inspection) -> dict[str, Any]:
-    walk = build_walk(inspection)
     version = inspection.checklist_version
     return {
         "id": inspection.id,
@@ -151,7 +140,7 @@ def _inspection_json(inspection: Inspection) -> dict[str, Any]:
         "created_at": inspection.created_at.isoformat(),
         "submitted_at": inspection.submitted_at.isoformat() if inspection.submitted_at else None,
         "score": inspection.score_card,
-        "progress": _progress(walk),
+        "progress": progress(inspection, {a.item_key for a in inspection.answers if a.result is not None}),
         "answers": {a.item_key: answer_json(a, a.item_key) for a in inspection.answers},
         "photos": [_photo_json(p) for p in inspection.photos],
     }
@@ -200,14 +189,14 @@ def create_inspection():  # type: ignore[no-untyped-def]
 @bp.get("/inspections/<int:inspection_id>")
 @allow(STAFF)
 def get_inspection(inspection_id: int):  # type: ignore[no-untyped-def]
-    return jsonify(_inspection_json(get_scoped_or_404(Inspection, inspection_id)))
+    return jsonify(_inspection_json(inspection_or_404(inspection_id)))
 
 
 @bp.put("/inspections/<int:inspection_id>/answers/<item_key>")
 @allow(INSPECTORS)
 @idempotent
 def put_answer(inspection_id: int, item_key: str):  # type: ignore[no-untyped-def]
-    inspection = get_scoped_or_404(Inspection, inspection_id)
+    inspection = inspection_or_404(inspection_id)
     payload = _payload(AnswerPayload)
     given = AnswerInput(
         result=AnswerResult(payload.result) if payload.result else None,
@@ -225,15 +214,17 @@ def put_answer(inspection_id: int, item_key: str):  # type: ignore[no-untyped-de
         current = db.session.scalar(select(Inspection).where(Inspection.id == inspection_id))
         stored = next((a for a in current.answers if a.item_key == item_key), None) if current else None
         return api_error(409, "conflict", f"{item_key} was changed meanwhile", current=answer_json(stored, item_key))
-    walk = build_walk(inspection)
-    return {"answer": answer_json(answer, item_key), "progress": _progress(walk)}, 200
+    return {
+        "answer": answer_json(answer, item_key),
+        "progress": progress(inspection, answered_keys(db.session, inspection.id)),
+    }, 200
 
 
 @bp.post("/inspections/<int:inspection_id>/photos")
 @allow(INSPECTORS)
 @idempotent
 def post_photo(inspection_id: int):  # type: ignore[no-untyped-def]
-    inspection = get_scoped_or_404(Inspection, inspection_id)
+    inspection = inspection_or_404(inspection_id)
     upload = request.files.get("file")
     item_key = request.form.get("item_key", "")
     if upload is None or not item_key:
@@ -250,7 +241,7 @@ def post_photo(inspection_id: int):  # type: ignore[no-untyped-def]
 @allow(INSPECTORS)
 @idempotent
 def submit(inspection_id: int):  # type: ignore[no-untyped-def]
-    inspection = get_scoped_or_404(Inspection, inspection_id)
+    inspection = inspection_or_404(inspection_id)
     try:
         submit_inspection(db.session, current_user.user, inspection)
     except IncompleteInspection as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, event
@@ -13,6 +12,16 @@ from audit.checklists.loader import checklist_from_content
 from audit.checklists.schema import Checklist
 from audit.database import Base, UTCDateTime, utcnow
 from audit.errors import ImmutableError
+
+#: Parsed checklists by sha256. Stored versions never change, so a parse can be reused by every request.
+_PARSED: dict[str, Checklist] = {}
+
+
+def _parsed(sha256: str, content: dict[str, Any]) -> Checklist:
+    checklist = _PARSED.get(sha256)
+    if checklist is None:
+        checklist = _PARSED[sha256] = checklist_from_content(content)
+    return checklist
 
 
 class ChecklistVersion(Base):
@@ -32,17 +41,19 @@ class ChecklistVersion(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     title_sv: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200))
-    #: The validated checklist as JSON (see `audit.checklists.loader.LoadedChecklist.content`).
-    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The validated checklist as JSON (see `audit.checklists.loader.LoadedChecklist.content`); loaded only
+    #: when the parsed checklist is not cached yet.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     #: The file it was loaded from, for people reading the history.
     source_name: Mapped[str] = mapped_column(String(255))
     item_count: Mapped[int]
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     loaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    @cached_property
+    @property
     def checklist(self) -> Checklist:
-        return checklist_from_content(self.content)
+        cached = _PARSED.get(self.sha256)
+        return cached if cached is not None else _parsed(self.sha256, self.content)
 
     def __repr__(self) -> str:
         return f"<ChecklistVersion {self.key} v{self.version}>"

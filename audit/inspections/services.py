@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.accounts.models import User
@@ -157,7 +158,8 @@ def save_answer(
     is_na = given.result is AnswerResult.not_applicable
     value = None if is_na else _value(given.value)
     result = _result_for(item, given, value)
-    answer = next((a for a in inspection.answers if a.item_key == item_key), None)
+    # Only this item's answer: an inspection near its end has a hundred, and autosave runs on every tap.
+    answer = session.scalar(select(Answer).where(Answer.inspection_id == inspection.id, Answer.item_key == item_key))
     if answer is None:
         if base_revision:
             raise InvalidAnswer(

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from audit.access import INSPECTORS, REVIEWERS, STAFF, allow, get_scoped_or_404
@@ -44,8 +44,12 @@ def _latest_versions() -> list[ChecklistVersion]:
     return list(latest.values())
 
 
-def _load(inspection_id: int) -> Inspection:
-    return get_scoped_or_404(Inspection, inspection_id)
+#: What every page of an inspection reads, loaded with the inspection instead of one lazy query at a time.
+INSPECTION_OPTIONS = (joinedload(Inspection.checklist_version), joinedload(Inspection.building))
+
+
+def inspection_or_404(inspection_id: int) -> Inspection:
+    return get_scoped_or_404(Inspection, inspection_id, INSPECTION_OPTIONS)
 
 
 @bp.get("/")
@@ -105,7 +109,7 @@ def _skipped_sections(building: Building, versions: dict[str, ChecklistVersion])
 @bp.get("/<int:inspection_id>")
 @allow(STAFF)
 def show(inspection_id: int):  # type: ignore[no-untyped-def]
-    inspection = _load(inspection_id)
+    inspection = inspection_or_404(inspection_id)
     walk = build_walk(inspection)
     return render_template(
         "inspections/show.html",
@@ -121,7 +125,7 @@ def show(inspection_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/<int:inspection_id>/sections/<section_key>")
 @allow(STAFF)
 def section(inspection_id: int, section_key: str):  # type: ignore[no-untyped-def]
-    inspection = _load(inspection_id)
+    inspection = inspection_or_404(inspection_id)
     walk = build_walk(inspection)
     state = walk.section(section_key)
     if state is None:
@@ -166,7 +170,7 @@ def _form_answers(state: Any) -> dict[str, AnswerInput]:
 @bp.post("/<int:inspection_id>/sections/<section_key>")
 @allow(INSPECTORS)
 def save_section(inspection_id: int, section_key: str):  # type: ignore[no-untyped-def]
-    inspection = _load(inspection_id)
+    inspection = inspection_or_404(inspection_id)
     state = build_walk(inspection).section(section_key)
     if state is None:
         abort(404)
@@ -186,7 +190,7 @@ def save_section(inspection_id: int, section_key: str):  # type: ignore[no-untyp
 @bp.post("/<int:inspection_id>/submit")
 @allow(INSPECTORS)
 def submit(inspection_id: int):  # type: ignore[no-untyped-def]
-    inspection = _load(inspection_id)
+    inspection = inspection_or_404(inspection_id)
     if not SubmitForm().validate_on_submit():
         abort(400)
     try:
@@ -204,7 +208,7 @@ def submit(inspection_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/<int:inspection_id>/approve")
 @allow(REVIEWERS)
 def approve(inspection_id: int):  # type: ignore[no-untyped-def]
-    inspection = _load(inspection_id)
+    inspection = inspection_or_404(inspection_id)
     form = ReviewForm()
     if not form.validate_on_submit():
         abort(400)
@@ -220,7 +224,7 @@ def approve(inspection_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/<int:inspection_id>/return")
 @allow(REVIEWERS)
 def return_(inspection_id: int):  # type: ignore[no-untyped-def]
-    inspection = _load(inspection_id)
+    inspection = inspection_or_404(inspection_id)
     form = ReturnForm()
     if not form.validate_on_submit():
         flash(_("Write what the inspector should do."), "error")
@@ -237,7 +241,7 @@ def return_(inspection_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/<int:inspection_id>/result")
 @allow(STAFF)
 def result(inspection_id: int):  # type: ignore[no-untyped-def]
-    inspection = _load(inspection_id)
+    inspection = inspection_or_404(inspection_id)
     checklist = inspection.checklist_version.checklist
     card = score(checklist, inspection.building.features, inspection.responses())
     return render_template(
@@ -255,7 +259,7 @@ def result(inspection_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/<int:inspection_id>/photos/<int:photo_id>/<variant>")
 @allow(STAFF)
 def photo(inspection_id: int, photo_id: int, variant: str = "full"):  # type: ignore[no-untyped-def]
-    inspection = _load(inspection_id)
+    inspection = inspection_or_404(inspection_id)
     found = get_scoped_or_404(Photo, photo_id)
     if found.inspection_id != inspection.id or variant not in ("full", "thumb"):
         abort(404)

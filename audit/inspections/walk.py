@@ -6,6 +6,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from audit.checklists.schema import Item, Section, is_applicable
 from audit.inspections.models import Answer, AnswerResult, Inspection
 from audit.photos.models import Photo
@@ -90,11 +93,12 @@ class Walk:
         return [state for section in self.sections for state in section.items if state.needs_photo]
 
 
-def build_walk(inspection: Inspection) -> Walk:
+def build_walk(inspection: Inspection, *, with_photos: bool = True) -> Walk:
+    """The walk; without photos (one query less) when only answers and progress are needed."""
     features = inspection.building.features
     answers = {answer.item_key: answer for answer in inspection.answers}
     photos: dict[str, list[Photo]] = defaultdict(list)
-    for photo in inspection.photos:
+    for photo in inspection.photos if with_photos else ():
         photos[photo.item_key].append(photo)
     sections = tuple(
         SectionState(
@@ -131,4 +135,34 @@ def answer_json(answer: Answer | None, item_key: str) -> dict[str, Any]:
         "comment": answer.comment,
         "revision": answer.revision,
         "answered_at": answer.answered_at.isoformat(),
+    }
+
+
+def answered_keys(session: Session, inspection_id: int) -> set[str]:
+    """The keys of the items that have a judgement, without loading the answers themselves."""
+    return set(
+        session.scalars(
+            select(Answer.item_key).where(Answer.inspection_id == inspection_id, Answer.result.is_not(None))
+        )
+    )
+
+
+def progress(inspection: Inspection, answered: set[str]) -> dict[str, Any]:
+    """Answered and total scored, applicable items, per section and overall (what the walk's bars show)."""
+    features = inspection.building.features
+    sections = []
+    for section in inspection.checklist_version.checklist.sections:
+        required = [item.key for item in section.items if item.is_scored and is_applicable(section, item, features)]
+        sections.append(
+            {
+                "key": section.key,
+                "applicable": any(is_applicable(section, item, features) for item in section.items),
+                "answered": sum(1 for key in required if key in answered),
+                "total": len(required),
+            }
+        )
+    return {
+        "answered": sum(s["answered"] for s in sections),
+        "total": sum(s["total"] for s in sections),
+        "sections": sections,
     }
