@@ -7,6 +7,9 @@ writers; an immediate one waits its turn instead).
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +17,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, has_request_context, request
 from flask.globals import app_ctx, request_ctx
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import TypeDecorator
@@ -148,3 +151,27 @@ class Database:
 
     def _end(self, _exc: BaseException | None = None) -> None:
         self.session.remove()
+
+
+@contextmanager
+def scratch_database(folder: Path, postgresql_url: str | None = None, prefix: str = "scratch") -> Iterator[str]:
+    """The URL of an empty database for tests and benchmarks, removed afterwards.
+
+    Without `postgresql_url`, a new SQLite file in `folder`; with it, a new schema in that PostgreSQL database
+    (selected through the connection's search_path) that is dropped with everything in it at the end.
+    """
+    suffix = secrets.token_hex(6)
+    if postgresql_url is None:
+        yield f"sqlite:///{folder / f'{prefix}-{suffix}.sqlite3'}"
+        return
+    schema = f"{prefix}_{suffix}"
+    admin = make_engine(postgresql_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(postgresql_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -35,7 +35,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,29 +98,11 @@ def database_kinds() -> list[tuple[str, str | None]]:
     return kinds
 
 
-@contextlib.contextmanager
-def fresh_database(kind: str, base_url: str | None, folder: Path) -> Iterator[str]:
+def fresh_database(kind: str, base_url: str | None, folder: Path) -> contextlib.AbstractContextManager[str]:
     """An empty database: a new SQLite file, or a new PostgreSQL schema that is dropped afterwards."""
-    if kind == "sqlite":
-        yield f"sqlite:///{folder / 'bench.sqlite3'}"
-        return
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
+    from audit.database import scratch_database
 
-    from audit.database import make_engine
-
-    assert base_url is not None
-    schema = f"bench_{secrets.token_hex(6)}"
-    admin = make_engine(base_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    return scratch_database(folder, base_url if kind == "postgresql" else None, "bench")
 
 
 # --- the app: commands and the server -----------------------------------------------------------------------------

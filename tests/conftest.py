@@ -10,15 +10,13 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from audit import create_app
@@ -30,7 +28,7 @@ from audit.buildings.services import create_building
 from audit.checklists.loader import load_checklist
 from audit.checklists.models import ChecklistVersion
 from audit.checklists.services import store_checklist
-from audit.database import make_engine
+from audit.database import scratch_database
 from audit.extensions import db
 from audit.inspections.models import Inspection, InspectionKind
 from audit.inspections.services import start_inspection
@@ -45,24 +43,9 @@ def _database_kinds() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
 
 
-@contextmanager
-def fresh_database(kind: str, folder: Path) -> Iterator[str]:
-    """An empty database: a new SQLite file, or a new PostgreSQL schema that is dropped afterwards."""
-    if kind == "sqlite":
-        yield f"sqlite:///{folder / f'test-{secrets.token_hex(4)}.sqlite3'}"
-        return
-    base_url = os.environ["TEST_DATABASE_URL"]
-    schema = f"test_{secrets.token_hex(6)}"
-    admin = make_engine(base_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def fresh_database(kind: str, folder: Path) -> AbstractContextManager[str]:
+    """An empty database of this kind (see `audit.database.scratch_database`)."""
+    return scratch_database(folder, os.environ["TEST_DATABASE_URL"] if kind == "postgresql" else None, "test")
 
 
 def make_test_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
