@@ -35,11 +35,16 @@ def init_i18n(app: Flask) -> None:
         flask_babel.refresh()
 
 
-def _current_locale() -> dict[str, str]:
-    import flask_babel
-
+def current_language() -> str:
+    """ "sv" or "en": the language of this request, also used to pick checklist texts written in the YAML."""
     locale = flask_babel.get_locale()
-    return {"current_locale": locale.language if locale else DEFAULT_LANGUAGE}
+    return locale.language if locale else DEFAULT_LANGUAGE
+
+
+def _current_locale() -> dict[str, str]:
+    language = current_language()
+    # `lang` picks the checklist's own texts (Text.get(lang)); `current_locale` marks up the page.
+    return {"current_locale": language, "lang": language}
 
 
 def init_template_helpers(app: Flask) -> None:

@@ -75,39 +75,34 @@ def _building_values(form: BuildingForm) -> dict[str, object]:
     }
 
 
-def _save_failed(form: BuildingForm, template: str, **context: object):  # type: ignore[no-untyped-def]
-    db.session.rollback()
-    form.name.errors = [*form.name.errors, _("A building with this name already exists.")]
-    return render_template(template, form=form, **context), 409
+def _building_page(building: Building | None):  # type: ignore[no-untyped-def]
+    """The form to create (`building` None) or edit a building, and saving it."""
+    form = _building_form(building)
+    if form.validate_on_submit():
+        try:
+            if building is None:
+                building = create_building(db.session, current_user.organisation, **_building_values(form))
+            else:
+                update_building(db.session, building, **_building_values(form))
+        except IntegrityError:
+            db.session.rollback()
+            form.name.errors = [*form.name.errors, _("A building with this name already exists.")]
+            return render_template("buildings/form.html", form=form, building=building), 409
+        flash(_("The building was saved."), "success")
+        return redirect(url_for("buildings.show", building_id=building.id))
+    return render_template("buildings/form.html", form=form, building=building), 422 if form.errors else 200
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @allow(ADMINS)
 def create():  # type: ignore[no-untyped-def]
-    form = _building_form()
-    if form.validate_on_submit():
-        try:
-            building = create_building(db.session, current_user.organisation, **_building_values(form))
-        except IntegrityError:
-            return _save_failed(form, "buildings/form.html", building=None)
-        flash(_("The building was saved."), "success")
-        return redirect(url_for("buildings.show", building_id=building.id))
-    return render_template("buildings/form.html", form=form, building=None), 422 if form.errors else 200
+    return _building_page(None)
 
 
 @bp.route("/<int:building_id>/edit", methods=["GET", "POST"])
 @allow(ADMINS)
 def edit(building_id: int):  # type: ignore[no-untyped-def]
-    building = get_scoped_or_404(Building, building_id)
-    form = _building_form(building)
-    if form.validate_on_submit():
-        try:
-            update_building(db.session, building, **_building_values(form))
-        except IntegrityError:
-            return _save_failed(form, "buildings/form.html", building=building)
-        flash(_("The building was saved."), "success")
-        return redirect(url_for("buildings.show", building_id=building.id))
-    return render_template("buildings/form.html", form=form, building=building), 422 if form.errors else 200
+    return _building_page(get_scoped_or_404(Building, building_id))
 
 
 @bp.route("/areas", methods=["GET", "POST"])

@@ -16,6 +16,7 @@ from audit.buildings.models import Building
 from audit.checklists.models import ChecklistVersion
 from audit.errors import DomainError
 from audit.extensions import db
+from audit.i18n import current_language
 from audit.inspections.forms import ReturnForm, ReviewForm, StartInspectionForm, SubmitForm
 from audit.inspections.models import AnswerResult, Inspection, InspectionKind, InspectionStatus
 from audit.inspections.scoring import Outcome, score
@@ -74,7 +75,12 @@ def start(building_id: int):  # type: ignore[no-untyped-def]
     form.kind.choices = [SelectChoice(kind.value, label(kind)) for kind in InspectionKind]
     form.checklist.choices = [
         SelectChoice(
-            key, _("%(title)s, version %(version)d", title=v.title_sv if _sv() else v.title_en, version=v.version)
+            key,
+            _(
+                "%(title)s, version %(version)d",
+                title=v.title_en if current_language() == "en" else v.title_sv,
+                version=v.version,
+            ),
         )
         for key, v in versions.items()
     ]
@@ -87,13 +93,6 @@ def start(building_id: int):  # type: ignore[no-untyped-def]
     return render_template("inspections/start.html", form=form, building=building, skipped=skipped), (
         422 if form.errors else 200
     )
-
-
-def _sv() -> bool:
-    from flask_babel import get_locale
-
-    locale = get_locale()
-    return locale is None or locale.language != "en"
 
 
 def _skipped_sections(building: Building, versions: dict[str, ChecklistVersion]) -> list[Any]:
@@ -118,7 +117,6 @@ def show(inspection_id: int):  # type: ignore[no-untyped-def]
         submit_form=SubmitForm(),
         review_form=ReviewForm(),
         return_form=ReturnForm(),
-        lang="en" if not _sv() else "sv",
     )
 
 
@@ -140,7 +138,6 @@ def section(inspection_id: int, section_key: str):  # type: ignore[no-untyped-de
         previous=previous,
         following=following,
         editable=editable,
-        lang="en" if not _sv() else "sv",
         form=SubmitForm(),
     )
 
@@ -250,7 +247,6 @@ def result(inspection_id: int):  # type: ignore[no-untyped-def]
         card=card,
         checklist=checklist,
         Outcome=Outcome,
-        lang="en" if not _sv() else "sv",
         InspectionStatus=InspectionStatus,
     )
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
-from sqlalchemy import func, select, text
+from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit.access import public
 from audit.extensions import db
-from audit.models import Building, ChecklistVersion, Organisation
+from audit.models import ChecklistVersion, Role
 
 bp = Blueprint("main", __name__)
 
@@ -16,14 +17,13 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @public
 def index():  # type: ignore[no-untyped-def]
-    counts = {
-        "organisations": db.session.scalar(select(func.count()).select_from(Organisation)),
-        "buildings": db.session.scalar(select(func.count()).select_from(Building)),
-    }
+    # The public start page: what the product is, and no figures about any organisation.
+    if current_user.is_authenticated and current_user.role is not Role.contractor:
+        return redirect(url_for("buildings.index"))
     checklists = db.session.scalars(
         select(ChecklistVersion).order_by(ChecklistVersion.key, ChecklistVersion.version.desc())
     ).all()
-    return render_template("main/index.html", counts=counts, checklists=checklists)
+    return render_template("main/index.html", checklists=checklists)
 
 
 @bp.get("/healthz")
