@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import flask_babel
-from flask import Flask, request, session
+from flask import Flask, request, session, url_for
 from flask_babel import Babel
 
 from audit.settings import PROJECT_ROOT
@@ -47,6 +47,14 @@ def _current_locale() -> dict[str, str]:
     return {"current_locale": language, "lang": language}
 
 
+def language_url(language: str) -> str:
+    """This page in another language: same address and query, except after a form post (then the start page)."""
+    if request.method != "GET" or request.endpoint is None:
+        return url_for("main.index", lang=language)
+    args = {key: value for key, value in request.args.items() if key != "lang"}
+    return url_for(request.endpoint, **(request.view_args or {}), **args, lang=language)
+
+
 def init_template_helpers(app: Flask) -> None:
     """Globals (not context), so macros imported from other templates can use them too."""
     import flask_babel
@@ -56,6 +64,7 @@ def init_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         label=label,
         status_label=label,
+        language_url=language_url,
         format_date=flask_babel.format_date,
         format_datetime=flask_babel.format_datetime,
         format_number=flask_babel.format_number,

@@ -322,3 +322,34 @@ def test_api_token_of_another_organisation_sees_404(
     token = create_api_token(session, outsider, other_org, "test")
     response = client.get(f"/api/v1/inspections/{draft.id}", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 404
+
+
+def test_photos_only_for_items_that_apply(
+    client: FlaskClient,
+    create_member: Callable[..., User],
+    create_inspection: Callable[..., Inspection],
+    create_test_building,
+) -> None:  # type: ignore[no-untyped-def]
+    inspector = create_member(Role.inspector, email="bare@test.example")
+    inspection = create_inspection(building=create_test_building(features=set()), inspector=inspector)
+    skipped = next(i.key for s, i in inspection.checklist_version.checklist.items() if s.requires_feature)
+    inspection_id = inspection.id
+    login(client, "bare@test.example")
+    response = client.post(
+        f"/api/v1/inspections/{inspection_id}/photos",
+        data={"item_key": skipped, "file": (io.BytesIO(_jpeg()), "x.jpg")},
+        headers=api_headers(client),
+    )
+    assert response.status_code == 422
+
+
+def test_photo_files_of_a_rolled_back_transaction_are_removed(
+    app: Flask, draft: Inspection, inspector: User, session: Session
+) -> None:
+    from audit.photos.services import add_photo, photo_store
+
+    photo = add_photo(session, inspector, draft, PF, _jpeg())
+    files = [photo_store().path_for(photo.file_path), photo_store().path_for(photo.thumbnail_path)]
+    assert all(path.exists() for path in files)
+    session.rollback()
+    assert not any(path.exists() for path in files)

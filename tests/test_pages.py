@@ -159,3 +159,22 @@ def test_returning_needs_a_comment_for_the_inspector(
     session.expire_all()
     returned = session.get(Inspection, inspection_id)
     assert (returned.status, returned.review_comment) == (InspectionStatus.returned, "Foton saknas")
+
+
+def test_search_treats_wildcards_as_text_and_folds_swedish_letters(
+    client: FlaskClient, create_member: Callable[..., User], create_test_building: Callable[..., Building]
+) -> None:
+    create_test_building(name="Älvsjö Gård", street_address="Ängsvägen 2")
+    create_test_building(name="Bredäng 100%", street_address="Ormvägen 1")
+    login(client, create_member(Role.viewer).email)
+    folded = client.get("/buildings/?q=älvsjö").get_data(as_text=True)
+    assert "Älvsjö Gård" in folded
+    wildcard = client.get("/buildings/?q=%25").get_data(as_text=True)
+    assert "Bredäng 100%" in wildcard
+    assert "Älvsjö Gård" not in wildcard
+
+
+def test_language_switch_keeps_the_page_and_its_query(client: FlaskClient, create_member: Callable[..., User]) -> None:
+    login(client, create_member(Role.viewer).email)
+    page = client.get("/buildings/?q=alby").get_data(as_text=True)
+    assert 'href="/buildings/?q=alby&amp;lang=en"' in page

@@ -78,12 +78,14 @@ def buildings_overview(
         .order_by(Building.name)
     )
     if search.strip():
-        pattern = f"%{search.strip().lower()}%"
+        # The user's % and _ are plain characters, not wildcards.
+        escaped = search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         query = query.where(
             or_(
-                func.lower(Building.name).like(pattern),
-                func.lower(Building.street_address).like(pattern),
-                func.lower(Building.city).like(pattern),
+                func.lower(Building.name).like(pattern, escape="\\"),
+                func.lower(Building.street_address).like(pattern, escape="\\"),
+                func.lower(Building.city).like(pattern, escape="\\"),
             )
         )
     return [(building, inspection) for building, inspection in session.execute(query).all()]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from audit.accounts.models import User
+from audit.checklists.schema import is_applicable
 from audit.errors import N_
 from audit.inspections.models import Inspection
 from audit.inspections.services import InvalidAnswer, check_editable, check_inspector
@@ -17,6 +19,20 @@ from audit.photos.storage import PhotoStore
 MAX_PHOTOS_PER_ITEM = 20
 
 
+_UNCOMMITTED = "tryggahus.uncommitted_photo_files"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_files(session: Session) -> None:
+    session.info.pop(_UNCOMMITTED, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _remove_files(session: Session) -> None:
+    for path in session.info.pop(_UNCOMMITTED, []):
+        path.unlink(missing_ok=True)
+
+
 def photo_store() -> PhotoStore:
     return PhotoStore(current_app.config["TRYGGAHUS"].photo_root)
 
@@ -25,8 +41,11 @@ def add_photo(session: Session, actor: User, inspection: Inspection, item_key: s
     """Store one photo for one item; raises PhotoRejected for content that is not a usable image."""
     check_editable(inspection)
     check_inspector(actor, inspection)
-    if inspection.checklist_version.checklist.find_item(item_key) is None:
+    found = inspection.checklist_version.checklist.find_item(item_key)
+    if found is None:
         raise InvalidAnswer(N_("%(key)s is not an item of this checklist."), key=item_key[:20])
+    if not is_applicable(*found, inspection.building.features):
+        raise InvalidAnswer(N_("%(key)s does not apply to this building."), key=item_key)
     if sum(1 for photo in inspection.photos if photo.item_key == item_key) >= MAX_PHOTOS_PER_ITEM:
         raise InvalidAnswer(N_("%(key)s already has %(count)d photos."), key=item_key, count=MAX_PHOTOS_PER_ITEM)
     settings = current_app.config["TRYGGAHUS"]
@@ -37,12 +56,15 @@ def add_photo(session: Session, actor: User, inspection: Inspection, item_key: s
         keep_location=inspection.organisation.keep_photo_location,
     )
     store = photo_store()
+    written = [store.save(processed.data), store.save(processed.thumbnail)]
+    # Files are written before the transaction commits: if it rolls back instead, they are removed again.
+    session.info.setdefault(_UNCOMMITTED, []).extend(store.path_for(path) for path in written)
     photo = Photo(
         organisation_id=inspection.organisation_id,
         inspection=inspection,
         item_key=item_key,
-        file_path=store.save(processed.data),
-        thumbnail_path=store.save(processed.thumbnail),
+        file_path=written[0],
+        thumbnail_path=written[1],
         sha256=processed.sha256,
         media_type=processed.media_type,
         width=processed.width,
