@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import secrets
 from collections.abc import Callable
 
 import pytest
@@ -21,6 +22,7 @@ from audit.inspections.models import Answer, Inspection
 from audit.photos.models import Photo
 from tests.conftest import CHECKLIST_FILE, TEST_PASSWORD
 from tests.web_support import api_headers, csrf_token, login
+from tests.web_support import api_headers as web_api_headers
 
 
 @pytest.fixture
@@ -272,13 +274,25 @@ def test_photo_upload_is_checked_cleaned_and_served_only_to_the_organisation(
     assert other.get(ok.json["url"]).status_code == 404
 
 
+@pytest.mark.parametrize("auth", ["cookie", "token"])
 def test_submission_lists_what_is_missing_and_then_everything_is_read_only(
-    client: FlaskClient, inspector: User, draft: Inspection
+    auth: str, client: FlaskClient, inspector: User, draft: Inspection, session: Session
 ) -> None:
+    """The whole walk through the API, as the page's script (cookie and CSRF header) and as a script with a token."""
     draft_id = draft.id
     checklist = draft.checklist_version.checklist
     items = [item for _, item in checklist.items()]
-    login(client, inspector.email)
+    if auth == "cookie":
+        login(client, inspector.email)
+
+        def api_headers(client: FlaskClient) -> dict[str, str]:
+            return web_api_headers(client)
+    else:
+        bearer = create_api_token(session, inspector, inspector.memberships[0].organisation, "walk")
+
+        def api_headers(client: FlaskClient) -> dict[str, str]:
+            return {"Authorization": f"Bearer {bearer}", "Idempotency-Key": secrets.token_hex(8)}
+
     missing = client.post(f"/api/v1/inspections/{draft_id}/submit", headers=api_headers(client))
     assert missing.status_code == 422
     assert len(missing.json["missing"]) == sum(1 for item in items if item.is_scored)
