@@ -18,6 +18,7 @@ from flask import Flask, abort, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from audit.accounts.models import Role
+from audit.database import WRITE_METHODS
 from audit.extensions import csrf
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -91,7 +92,7 @@ def _protect_from_csrf() -> None:
     # Decided by how the user was actually authenticated, not by the headers sent: a browser cookie plus any
     # "Authorization: Bearer …" header is still a cookie login and needs the token.
     by_api_token = current_user.is_authenticated and current_user.token is None
-    if request.method in {"POST", "PUT", "PATCH", "DELETE"} and not by_api_token:
+    if request.method in WRITE_METHODS and not by_api_token:
         csrf.protect()
 
 

@@ -122,8 +122,8 @@ def demo_command() -> None:
     with _unit_of_work() as session:
         accounts = create_demo(session)
     click.echo("Demo organisation 'demo' created. Log in with:")
-    for role, email, password in accounts:
-        click.echo(f"  {role:<11} {email:<30} {password}")
+    for account in accounts:
+        click.echo(f"  {account.role:<11} {account.email:<30} {account.password}")
 
 
 @click.group("org", cls=AppGroup, help="Manage organisations.")

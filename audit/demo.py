@@ -196,9 +196,6 @@ class DemoAccount:
     email: str
     password: str
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter((self.role, self.email, self.password))
-
 
 def demo_email(role: Role) -> str:
     return f"{role.value}@demo.example"

@@ -121,7 +121,12 @@ def app_environment(folder: Path, database_url: str) -> dict[str, str]:
 
 def tryggahus(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(  # noqa: S603  (our own console script, fixed arguments)
-        [str(BIN / "tryggahus"), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=SETUP_TIMEOUT,
+        [str(BIN / "tryggahus"), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=SETUP_TIMEOUT,
         check=False,
     )
     if result.returncode != 0:
@@ -129,33 +134,9 @@ def tryggahus(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-_API_KEY_SCRIPT = """
-import sys
-from sqlalchemy import select
-from audit import create_app
-from audit.accounts.auth import create_api_token
-from audit.accounts.models import User
-from audit.extensions import db
-app = create_app()
-with app.app_context():
-    user = db.session.scalar(select(User).where(User.email == sys.argv[1]))
-    print(create_api_token(db.session, user, user.memberships[0].organisation, "bench"))
-    db.session.commit()
-"""
-
-
 def api_token(env: dict[str, str]) -> str:
-    """A bearer token for the demo inspector: `tryggahus token create`, or the service directly without it."""
-    try:
-        output = tryggahus(env, "token", "create", "--email", INSPECTOR_EMAIL, "--name", "bench")
-    except BenchBroken as exc:
-        if "No such command" not in str(exc):
-            raise
-        result = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", _API_KEY_SCRIPT, INSPECTOR_EMAIL], env=env, cwd=ROOT, capture_output=True,
-            text=True, timeout=SETUP_TIMEOUT, check=True,
-        )
-        output = result.stdout
+    """A bearer token for the demo inspector, from `tryggahus token create`."""
+    output = tryggahus(env, "token", "create", "--email", INSPECTOR_EMAIL, "--name", "bench")
     token = output.strip().splitlines()[-1].strip() if output.strip() else ""
     if not token:
         raise BenchBroken("no API token was printed")
@@ -177,7 +158,12 @@ class Server:
         command = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"{HOST}:{self.port}", "wsgi:app"]
         with self.log.open("wb") as log:  # gunicorn logs errors to stderr: kept to explain a failed start
             self.process = subprocess.Popen(  # noqa: S603  (our own server, fixed arguments)
-                command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                command,
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def wait_ready(self, timeout: float = 30.0) -> None:
@@ -213,8 +199,9 @@ class Server:
 # --- HTTP ---------------------------------------------------------------------------------------------------------
 
 
-def request(host: str, port: int, method: str, path: str, body: bytes | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
+def request(
+    host: str, port: int, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, http.client.HTTPMessage, bytes]:
     connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT)
     try:
         connection.request(method, path, body=body, headers=headers or {})
@@ -251,11 +238,20 @@ def log_in(port: int) -> str:
     cookie = session_cookie(headers)
     if status != 200 or match is None or cookie is None:
         raise BenchBroken(f"the login form was not served as expected (status {status})")
-    form = urlencode({"csrf_token": match.group(1).decode(), "email": INSPECTOR_EMAIL,
-                      "password": INSPECTOR_PASSWORD}).encode()
-    status, headers, _page = request(HOST, port, "POST", "/login", form, {
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"session={cookie}",
-    })
+    form = urlencode(
+        {"csrf_token": match.group(1).decode(), "email": INSPECTOR_EMAIL, "password": INSPECTOR_PASSWORD}
+    ).encode()
+    status, headers, _page = request(
+        HOST,
+        port,
+        "POST",
+        "/login",
+        form,
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"session={cookie}",
+        },
+    )
     cookie = session_cookie(headers)
     if status != 302 or cookie is None:
         raise BenchBroken(f"logging in as {INSPECTOR_EMAIL} failed (status {status})")
@@ -276,8 +272,16 @@ class ClientLog:
     errors: int = 0
 
 
-def _client(port: int, number: int, make: RequestFactory, expect: int, measure_from: float, until: float,
-            budget: threading.Semaphore, log: ClientLog) -> None:
+def _client(
+    port: int,
+    number: int,
+    make: RequestFactory,
+    expect: int,
+    measure_from: float,
+    until: float,
+    budget: threading.Semaphore,
+    log: ClientLog,
+) -> None:
     connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
     sequence = 0
     try:
@@ -312,15 +316,20 @@ def percentile(sorted_values: list[float], share: float) -> float:
     return sorted_values[max(0, math.ceil(share * len(sorted_values)) - 1)]
 
 
-def measure(port: int, make: RequestFactory, *, expect: int, clients: int, warmup: float,
-            duration: float) -> dict[str, Any]:
+def measure(
+    port: int, make: RequestFactory, *, expect: int, clients: int, warmup: float, duration: float
+) -> dict[str, Any]:
     """Run `clients` threads for warm-up + duration seconds; only requests wholly inside the duration count."""
     start = time.perf_counter()
     measure_from, until = start + warmup, start + warmup + duration
     budget = threading.Semaphore(MAX_REQUESTS)
     logs = [ClientLog() for _ in range(clients)]
-    threads = [threading.Thread(target=_client, args=(port, n, make, expect, measure_from, until, budget, logs[n]),
-                                daemon=True) for n in range(clients)]
+    threads = [
+        threading.Thread(
+            target=_client, args=(port, n, make, expect, measure_from, until, budget, logs[n]), daemon=True
+        )
+        for n in range(clients)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -356,8 +365,11 @@ def pass_fail_items(features: list[str]) -> list[str]:
 
     have = {Feature(f) for f in features}
     checklist = load_checklist(CHECKLIST_FILE).checklist
-    return [item.key for section, item in checklist.items()
-            if is_applicable(section, item, have) and item.answer.type == AnswerType.pass_fail]
+    return [
+        item.key
+        for section, item in checklist.items()
+        if is_applicable(section, item, have) and item.answer.type == AnswerType.pass_fail
+    ]
 
 
 @dataclass
@@ -401,15 +413,26 @@ def scenarios(fixture: Fixture, clients: int) -> list[tuple[str, str, int, Reque
 
     def autosave(n: int, i: int) -> tuple[str, str, bytes | None, dict[str, str]]:
         item = own[n][i % len(own[n])]
-        return "PUT", f"/api/v1/inspections/{fixture.inspection_id}/answers/{item}", bodies[i % 2], {
-            "Authorization": f"Bearer {fixture.token}", "Content-Type": "application/json",
-            "Idempotency-Key": uuid.uuid4().hex,
-        }
+        return (
+            "PUT",
+            f"/api/v1/inspections/{fixture.inspection_id}/answers/{item}",
+            bodies[i % 2],
+            {
+                "Authorization": f"Bearer {fixture.token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": uuid.uuid4().hex,
+            },
+        )
 
     def section_page(_n: int, _i: int) -> tuple[str, str, bytes | None, dict[str, str]]:
-        return "GET", f"/inspections/{fixture.inspection_id}/sections/{fixture.section}", None, {
-            "Cookie": f"session={fixture.cookie}",
-        }
+        return (
+            "GET",
+            f"/inspections/{fixture.inspection_id}/sections/{fixture.section}",
+            None,
+            {
+                "Cookie": f"session={fixture.cookie}",
+            },
+        )
 
     return [
         ("baseline", "GET /healthz", 200, healthz),
@@ -435,9 +458,17 @@ def bench_database(kind: str, base_url: str | None, args: argparse.Namespace) ->
                 results: dict[str, Any] = {}
                 for name, description, expect, make in scenarios(fixture, args.clients):
                     print(f"  {kind}: {name} …", file=sys.stderr, flush=True)
-                    results[name] = {"request": description, **measure(
-                        server.port, make, expect=expect, clients=args.clients, warmup=args.warmup,
-                        duration=args.duration)}
+                    results[name] = {
+                        "request": description,
+                        **measure(
+                            server.port,
+                            make,
+                            expect=expect,
+                            clients=args.clients,
+                            warmup=args.warmup,
+                            duration=args.duration,
+                        ),
+                    }
             finally:
                 server.stop()
     finally:
@@ -448,10 +479,24 @@ def bench_database(kind: str, base_url: str | None, args: argparse.Namespace) ->
     targets = []
     for target in TARGETS:
         value, met = target.check(results[target.scenario])
-        targets.append({"target": target.text, "scenario": target.scenario, "metric": target.metric,
-                        "bound": target.bound, "value": value, "met": met})
-    return {"database": kind, "setup_s": round(setup_s, 1), "section": fixture.section,
-            "section_items": fixture.section_items, "scenarios": results, "targets": targets}
+        targets.append(
+            {
+                "target": target.text,
+                "scenario": target.scenario,
+                "metric": target.metric,
+                "bound": target.bound,
+                "value": value,
+                "met": met,
+            }
+        )
+    return {
+        "database": kind,
+        "setup_s": round(setup_s, 1),
+        "section": fixture.section,
+        "section_items": fixture.section_items,
+        "scenarios": results,
+        "targets": targets,
+    }
 
 
 # --- the report ---------------------------------------------------------------------------------------------------
@@ -465,8 +510,10 @@ def markdown(run: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in run["scenarios"].items():
-        lines.append(f"| {name} | {r['requests']} | {r['throughput_rps']:.1f} | {r['p50_ms']:.2f} | "
-                     f"{r['p99_ms']:.2f} | {r['errors']} | {r['ratio_to_baseline']:.0%} |")
+        lines.append(
+            f"| {name} | {r['requests']} | {r['throughput_rps']:.1f} | {r['p50_ms']:.2f} | "
+            f"{r['p99_ms']:.2f} | {r['errors']} | {r['ratio_to_baseline']:.0%} |"
+        )
     lines.append("")
     for t in run["targets"]:
         shown = f"{t['value']:.0%}" if t["metric"] == "ratio" else f"{t['value']:.1f} ms"
@@ -476,8 +523,14 @@ def markdown(run: dict[str, Any]) -> str:
 
 def git_commit() -> str | None:
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,  # noqa: S607
-                                timeout=5, check=False)
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],  # noqa: S607 (git from PATH, fixed arguments)
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
         return result.stdout.strip() or None
     return None
 
@@ -490,8 +543,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     parser.add_argument("--output", type=Path, default=ROOT / "bench-results" / "results.json")
     args = parser.parse_args(argv)
-    if not (1 <= args.clients <= 64 and 0 <= args.warmup <= 10 and 0.5 <= args.duration <= 30
-            and 1 <= args.workers <= 16):
+    if not (
+        1 <= args.clients <= 64 and 0 <= args.warmup <= 10 and 0.5 <= args.duration <= 30 and 1 <= args.workers <= 16
+    ):
         parser.error("keep it small: 1–64 clients, 0–10 s warm-up, 0.5–30 s duration, 1–16 workers")
     return args
 
@@ -509,8 +563,13 @@ def main(argv: list[str] | None = None) -> int:
         "commit": git_commit(),
         "python": platform.python_version(),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-        "settings": {"clients": args.clients, "warmup_s": args.warmup, "duration_s": args.duration,
-                     "gunicorn_workers": args.workers, "max_error_rate": MAX_ERROR_RATE},
+        "settings": {
+            "clients": args.clients,
+            "warmup_s": args.warmup,
+            "duration_s": args.duration,
+            "gunicorn_workers": args.workers,
+            "max_error_rate": MAX_ERROR_RATE,
+        },
         "runs": [],
     }
     broken: list[str] = []
@@ -526,8 +585,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         for name, result in run["scenarios"].items():
             if result["error_rate"] > MAX_ERROR_RATE:
-                broken.append(f"{kind}: {name} had {result['errors']} errors in {result['requests']} requests "
-                              f"({result['statuses']})")
+                broken.append(
+                    f"{kind}: {name} had {result['errors']} errors in {result['requests']} requests "
+                    f"({result['statuses']})"
+                )
         report["runs"].append(run)
         print(markdown(run) + "\n", flush=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)

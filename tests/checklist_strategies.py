@@ -54,8 +54,7 @@ def scale_answers(draw: st.DrawFn) -> dict[str, Any]:
     """A scale answer with whole-number `min` < `max` and `pass_min` between them."""
     low = draw(st.integers(min_value=-5, max_value=5))
     high = low + draw(st.integers(min_value=1, max_value=10))
-    return {"type": "scale", "min": low, "max": high,
-            "pass_min": draw(st.integers(min_value=low, max_value=high))}
+    return {"type": "scale", "min": low, "max": high, "pass_min": draw(st.integers(min_value=low, max_value=high))}
 
 
 @st.composite
@@ -63,10 +62,10 @@ def measurement_answers(draw: st.DrawFn) -> dict[str, Any]:
     """A measurement answer with a threshold holding min, max or both (min ≤ max)."""
     bounds = draw(st.sampled_from(["min", "max", "both"]))
     first, second = sorted([draw(numbers), draw(numbers)])
-    threshold = {"min": first} if bounds == "min" else {"max": second} if bounds == "max" else {
-        "min": first, "max": second}
-    return {"type": "measurement", "unit": draw(st.sampled_from([unit.value for unit in Unit])),
-            "threshold": threshold}
+    threshold = (
+        {"min": first} if bounds == "min" else {"max": second} if bounds == "max" else {"min": first, "max": second}
+    )
+    return {"type": "measurement", "unit": draw(st.sampled_from([unit.value for unit in Unit])), "threshold": threshold}
 
 
 @st.composite
@@ -75,12 +74,15 @@ def choice_answers(draw: st.DrawFn) -> dict[str, Any]:
     scores = draw(st.lists(shares, min_size=2, max_size=4))
     answer: dict[str, Any] = {
         "type": "choice",
-        "options": [{"key": f"opt_{index}", "label": texts(f"Option {index}"), "score": value}
-                    for index, value in enumerate(scores)],
+        "options": [
+            {"key": f"opt_{index}", "label": texts(f"Option {index}"), "score": value}
+            for index, value in enumerate(scores)
+        ],
     }
     if draw(st.booleans()):
-        answer["pass_min"] = draw(st.one_of(
-            st.sampled_from(scores), st.floats(min_value=0, max_value=max(scores), allow_nan=False)))
+        answer["pass_min"] = draw(
+            st.one_of(st.sampled_from(scores), st.floats(min_value=0, max_value=max(scores), allow_nan=False))
+        )
     elif max(scores) < 1:
         answer["pass_min"] = max(scores)  # the default pass_min of 1 would make the checklist invalid
     return answer
@@ -185,8 +187,11 @@ def valid_answers(draw: st.DrawFn, item: Item) -> Response:
         return Response(passed=draw(st.booleans()))
     if isinstance(spec, ScaleAnswer):
         whole = draw(st.booleans())
-        value = float(draw(st.integers(min_value=spec.min, max_value=spec.max))) if whole else draw(
-            st.floats(min_value=spec.min, max_value=spec.max, allow_nan=False))
+        value = (
+            float(draw(st.integers(min_value=spec.min, max_value=spec.max)))
+            if whole
+            else draw(st.floats(min_value=spec.min, max_value=spec.max, allow_nan=False))
+        )
         return Response(value=value)
     if isinstance(spec, MeasurementAnswer):
         if draw(st.booleans()):
@@ -207,8 +212,9 @@ def invalid_answers(item: Item) -> st.SearchStrategy[Response]:
     """A response that does not answer the item: no value, or a value outside what the item accepts."""
     spec = item.answer
     if isinstance(spec, ScaleAnswer):
-        return st.sampled_from([Response(), Response(value=spec.min - 1.0), Response(value=spec.max + 0.5),
-                                Response(passed=True)])
+        return st.sampled_from(
+            [Response(), Response(value=spec.min - 1.0), Response(value=spec.max + 0.5), Response(passed=True)]
+        )
     if isinstance(spec, ChoiceAnswer):
         return st.sampled_from([Response(), Response(choice="no_such_option"), Response(value=1.0)])
     if isinstance(spec, TextAnswer):
@@ -251,11 +257,14 @@ def responses(draw: st.DrawFn, checklist: Checklist) -> dict[str, Response]:
 def scenarios(draw: st.DrawFn) -> Scenario:
     """A checklist, the building's features and the inspector's responses."""
     checklist = draw(checklists())
-    used = {feature for section, item in checklist.items()
-            for feature in (section.requires_feature, item.requires_feature) if feature is not None}
+    used = {
+        feature
+        for section, item in checklist.items()
+        for feature in (section.requires_feature, item.requires_feature)
+        if feature is not None
+    }
     # Mostly draw from the features the checklist uses, so both skipped and applicable items are common.
-    building = draw(st.frozensets(st.sampled_from(sorted(used)))) if used and draw(st.booleans()) else draw(
-        features())
+    building = draw(st.frozensets(st.sampled_from(sorted(used)))) if used and draw(st.booleans()) else draw(features())
     return checklist, building, draw(responses(checklist))
 
 

@@ -22,7 +22,6 @@ from audit.inspections.models import Answer, Inspection
 from audit.photos.models import Photo
 from tests.conftest import CHECKLIST_FILE, TEST_PASSWORD
 from tests.web_support import api_headers, csrf_token, login
-from tests.web_support import api_headers as web_api_headers
 
 
 @pytest.fixture
@@ -285,15 +284,15 @@ def test_submission_lists_what_is_missing_and_then_everything_is_read_only(
     if auth == "cookie":
         login(client, inspector.email)
 
-        def api_headers(client: FlaskClient) -> dict[str, str]:
-            return web_api_headers(client)
+        def write_headers(client: FlaskClient) -> dict[str, str]:
+            return api_headers(client)
     else:
         bearer = create_api_token(session, inspector, inspector.memberships[0].organisation, "walk")
 
-        def api_headers(client: FlaskClient) -> dict[str, str]:
+        def write_headers(client: FlaskClient) -> dict[str, str]:
             return {"Authorization": f"Bearer {bearer}", "Idempotency-Key": secrets.token_hex(8)}
 
-    missing = client.post(f"/api/v1/inspections/{draft_id}/submit", headers=api_headers(client))
+    missing = client.post(f"/api/v1/inspections/{draft_id}/submit", headers=write_headers(client))
     assert missing.status_code == 422
     assert len(missing.json["missing"]) == sum(1 for item in items if item.is_scored)
     for item in items:
@@ -305,21 +304,21 @@ def test_submission_lists_what_is_missing_and_then_everything_is_read_only(
             "text": given.text,
         }
         response = client.put(
-            f"/api/v1/inspections/{draft_id}/answers/{item.key}", json=body, headers=api_headers(client)
+            f"/api/v1/inspections/{draft_id}/answers/{item.key}", json=body, headers=write_headers(client)
         )
         assert response.status_code == 200, (item.key, response.json)
-    submitted = client.post(f"/api/v1/inspections/{draft_id}/submit", headers=api_headers(client))
+    submitted = client.post(f"/api/v1/inspections/{draft_id}/submit", headers=write_headers(client))
     assert submitted.status_code == 200, submitted.json
     assert submitted.json["status"] == "submitted"
     assert submitted.json["score"]["passed"] is True
     late = client.put(
-        f"/api/v1/inspections/{draft_id}/answers/{PF}", json={"result": "fail"}, headers=api_headers(client)
+        f"/api/v1/inspections/{draft_id}/answers/{PF}", json={"result": "fail"}, headers=write_headers(client)
     )
     assert late.status_code == 409
     photo = client.post(
         f"/api/v1/inspections/{draft_id}/photos",
         data={"item_key": PF, "file": (io.BytesIO(demo_photo("x")), "x.jpg")},
-        headers=api_headers(client),
+        headers=write_headers(client),
     )
     assert photo.status_code == 409
 

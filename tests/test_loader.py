@@ -122,8 +122,7 @@ class Broken:
     words: tuple[str, ...] = ()
 
 
-def _broken(name: str, text: str, lines: set[int | None] | int | None, item: str | None,
-            *words: str) -> Broken:
+def _broken(name: str, text: str, lines: set[int | None] | int | None, item: str | None, *words: str) -> Broken:
     accepted = frozenset(lines) if isinstance(lines, set) else frozenset({lines})
     return Broken(name, text, accepted, item, words)
 
@@ -132,10 +131,10 @@ def _variants() -> list[Broken]:
     v = VALID
     variants: list[Broken] = []
 
-    text = _edit(v, ("        photo_required_on_fail: true\n",
-                     "        photo_required_on_fail: true\n        weight: 5\n"))
-    variants.append(_broken("duplicate_mapping_key", text, _line(text, "weight: 5"), "GAR-02", "duplicate",
-                            "weight"))
+    text = _edit(
+        v, ("        photo_required_on_fail: true\n", "        photo_required_on_fail: true\n        weight: 5\n")
+    )
+    variants.append(_broken("duplicate_mapping_key", text, _line(text, "weight: 5"), "GAR-02", "duplicate", "weight"))
 
     text = _edit(v, ("- key: GAR-02", "- key: GAR-01"))
     variants.append(_broken("duplicate_item_key", text, _item_line(text, "GAR-01", 2), "GAR-01", "GAR-01", "twice"))
@@ -174,10 +173,12 @@ def _variants() -> list[Broken]:
     text = _edit(v, ("threshold: {min: 30}", "threshold: {min: 30, max: 10}"))
     variants.append(_broken("threshold_min_above_max", text, _line(text, "max: 10"), "GAR-01", "min", "max"))
 
-    text = _edit(v, ("answer: {type: measurement, unit: lux, threshold: {min: 30}}",
-                     "answer: {type: measurement, unit: lux}"))
-    variants.append(_broken("measurement_without_threshold", text, _line(text, "type: measurement"), "GAR-01",
-                            "threshold"))
+    text = _edit(
+        v, ("answer: {type: measurement, unit: lux, threshold: {min: 30}}", "answer: {type: measurement, unit: lux}")
+    )
+    variants.append(
+        _broken("measurement_without_threshold", text, _line(text, "type: measurement"), "GAR-01", "threshold")
+    )
 
     text = _edit(v, ("pass_min: 3}", "pass_min: 7}"))
     variants.append(_broken("scale_pass_min_outside", text, _line(text, "pass_min: 7"), "ENT-01", "pass_min"))
@@ -185,33 +186,47 @@ def _variants() -> list[Broken]:
     text = _edit(v, ("{key: video,", "{key: basic,"))
     answer_line = _line(text, "type: choice") - 1  # the block-style `answer:` just above
     assert text.splitlines()[answer_line - 1] == "        answer:"
-    variants.append(_broken("choice_duplicate_options", text, {answer_line, _line(text, "key: basic", 2)},
-                            "ENT-02", "basic"))
+    variants.append(
+        _broken("choice_duplicate_options", text, {answer_line, _line(text, "key: basic", 2)}, "ENT-02", "basic")
+    )
 
     text = _edit(v, ("pass_min: 0.5", "pass_min: 0.9"), ("score: 1}", "score: 0.8}"))
     answer_line = _line(text, "type: choice") - 1
-    variants.append(_broken("choice_no_option_passes", text, {answer_line, _line(text, "pass_min: 0.9")},
-                            "ENT-02", "pass_min"))
+    variants.append(
+        _broken("choice_no_option_passes", text, {answer_line, _line(text, "pass_min: 0.9")}, "ENT-02", "pass_min")
+    )
 
     text = _edit(v, ("        weight: 0\n", "        weight: 1\n"))
-    variants.append(_broken("text_item_with_weight", text, {_item_line(text, "ENT-03"), _line(text, "weight: 1")},
-                            "ENT-03", "weight"))
+    variants.append(
+        _broken(
+            "text_item_with_weight", text, {_item_line(text, "ENT-03"), _line(text, "weight: 1")}, "ENT-03", "weight"
+        )
+    )
 
     text = _edit(v, ("{severity: critical, fix_days: 14}", "{severity: high, fix_days: 14}"))
-    variants.append(_broken("critical_item_not_critical_severity", text,
-                            {_item_line(text, "GAR-01"), _line(text, "severity: high, fix_days: 14")},
-                            "GAR-01", "critical"))
+    variants.append(
+        _broken(
+            "critical_item_not_critical_severity",
+            text,
+            {_item_line(text, "GAR-01"), _line(text, "severity: high, fix_days: 14")},
+            "GAR-01",
+            "critical",
+        )
+    )
 
     text = _edit(v, ("        remediation: {severity: high, fix_days: 30}\n", ""))
-    variants.append(_broken("scored_item_without_remediation", text, _item_line(text, "GAR-02"), "GAR-02",
-                            "remediation"))
+    variants.append(
+        _broken("scored_item_without_remediation", text, _item_line(text, "GAR-02"), "GAR-02", "remediation")
+    )
 
-    variants.append(Broken("not_utf8", VALID.encode("latin-1"), frozenset({None, _line(v, "räcker")}), None,
-                           ("utf-8",)))
+    variants.append(
+        Broken("not_utf8", VALID.encode("latin-1"), frozenset({None, _line(v, "räcker")}), None, ("utf-8",))
+    )
     variants.append(Broken("missing_file", None, frozenset({None}), None, ("cannot read",)))
 
-    text = _edit(v, ("title: {sv: Demo, en: Demo}", "title: !!python/object:audit.checklists.schema.Text "
-                                                   "{sv: Demo, en: Demo}"))
+    text = _edit(
+        v, ("title: {sv: Demo, en: Demo}", "title: !!python/object:audit.checklists.schema.Text {sv: Demo, en: Demo}")
+    )
     variants.append(_broken("python_object_tag", text, _line(text, "!!python/object"), None))
     return variants
 
@@ -241,8 +256,15 @@ def _describe(errors: list[LoadError]) -> str:
 
 def _run_cli(*paths: Path | str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run([sys.executable, "-m", "audit.checklists.loader", *map(str, paths)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "audit.checklists.loader", *map(str, paths)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 # --- the valid file -------------------------------------------------------------------------------------------
@@ -254,7 +276,12 @@ def test_valid_checklist_parses() -> None:
     assert (loaded.path, checklist.key, checklist.version) == ("demo.yaml", "demo-checklist", 2)
     assert [item.key for _, item in checklist.items()] == ["GAR-01", "GAR-02", "ENT-01", "ENT-02", "ENT-03"]
     assert [item.answer.type for _, item in checklist.items()] == [
-        AnswerType.measurement, AnswerType.pass_fail, AnswerType.scale, AnswerType.choice, AnswerType.text]
+        AnswerType.measurement,
+        AnswerType.pass_fail,
+        AnswerType.scale,
+        AnswerType.choice,
+        AnswerType.text,
+    ]
     gar_01 = checklist.items()[0][1]
     assert isinstance(gar_01.answer, MeasurementAnswer)
     assert (gar_01.answer.unit, gar_01.answer.threshold.min, gar_01.answer.threshold.max) == (Unit.lux, 30, None)
@@ -273,19 +300,27 @@ def test_load_checklist_reads_the_file(tmp_path: Path) -> None:
 
 SAME_CONTENT = {
     "comments and blank lines": _edit(
-        VALID, ("schema: 1\n", "schema: 1  # the format\n\n"), ("  - key: ENT\n", "\n  # Entrance\n  - key: ENT\n")),
+        VALID, ("schema: 1\n", "schema: 1  # the format\n\n"), ("  - key: ENT\n", "\n  # Entrance\n  - key: ENT\n")
+    ),
     "indentation and flow style": _edit(
-        VALID, ("title: {sv: Demo, en: Demo}", "title:\n    sv: Demo\n    en:   Demo"),
-        ("pass_rule:\n  min_total_percent: 85\n  critical_items_must_pass: true\n  min_section_percent: 60\n"
-         "  validity_months: 36\n",
-         "pass_rule: {min_total_percent: 85, critical_items_must_pass: true,\n"
-         "            min_section_percent: 60, validity_months: 36}\n")),
+        VALID,
+        ("title: {sv: Demo, en: Demo}", "title:\n    sv: Demo\n    en:   Demo"),
+        (
+            "pass_rule:\n  min_total_percent: 85\n  critical_items_must_pass: true\n  min_section_percent: 60\n"
+            "  validity_months: 36\n",
+            "pass_rule: {min_total_percent: 85, critical_items_must_pass: true,\n"
+            "            min_section_percent: 60, validity_months: 36}\n",
+        ),
+    ),
     "key order": _edit(
-        VALID, ("        weight: 3\n        critical: true\n", "        critical: true\n        weight: 3\n"),
+        VALID,
+        ("        weight: 3\n        critical: true\n", "        critical: true\n        weight: 3\n"),
         ("schema: 1\nkey: demo-checklist\nversion: 2\n", "version: 2\nkey: demo-checklist\nschema: 1\n"),
-        ("{sv: Porttelefon, en: Door phone}", "{en: Door phone, sv: Porttelefon}")),
+        ("{sv: Porttelefon, en: Door phone}", "{en: Door phone, sv: Porttelefon}"),
+    ),
     "defaults written out": _edit(
-        VALID, ("        weight: 2\n        photo", "        weight: 2\n        critical: false\n        photo")),
+        VALID, ("        weight: 2\n        photo", "        weight: 2\n        critical: false\n        photo")
+    ),
     "windows line endings": VALID.replace("\n", "\r\n"),
 }
 
@@ -293,12 +328,15 @@ CHANGED_CONTENT = {
     "weight": _edit(VALID, ("        weight: 3\n", "        weight: 4\n")),
     "text": _edit(VALID, ("en: The door locks", "en: The door is locked")),
     "threshold": _edit(VALID, ("threshold: {min: 30}", "threshold: {min: 31}")),
-    "default made explicit with another value": _edit(VALID, ("weight: 2\n        photo",
-                                                              "weight: 2\n        na_allowed: true\n        photo")),
+    "default made explicit with another value": _edit(
+        VALID, ("weight: 2\n        photo", "weight: 2\n        na_allowed: true\n        photo")
+    ),
     "version": _edit(VALID, ("version: 2", "version: 3")),
-    "option order": _edit(VALID, ("            - {key: none, label: {sv: Ingen, en: None}, score: 0}\n", ""),
-                          ("score: 1}\n", "score: 1}\n            - {key: none, label: {sv: Ingen, en: None}, "
-                                          "score: 0}\n")),
+    "option order": _edit(
+        VALID,
+        ("            - {key: none, label: {sv: Ingen, en: None}, score: 0}\n", ""),
+        ("score: 1}\n", "score: 1}\n            - {key: none, label: {sv: Ingen, en: None}, score: 0}\n"),
+    ),
 }
 
 
@@ -344,9 +382,13 @@ def test_broken_file_names_file_line_and_item(tmp_path: Path, variant: Broken) -
     path = _write(tmp_path, variant)
     errors = _errors(path)
     assert all(error.file == str(path) for error in errors), _describe(errors)
-    matching = [error for error in errors
-                if error.line in variant.lines and error.item == variant.item
-                and all(word.lower() in error.message.lower() for word in variant.words)]
+    matching = [
+        error
+        for error in errors
+        if error.line in variant.lines
+        and error.item == variant.item
+        and all(word.lower() in error.message.lower() for word in variant.words)
+    ]
     expected = f"line in {sorted(variant.lines, key=str)}, item {variant.item}, words {variant.words}"
     assert matching, f"no error with {expected}; got:\n{_describe(errors)}"
 
@@ -382,8 +424,10 @@ def test_python_tags_are_never_executed(tmp_path: Path) -> None:
         "scalar": ("version: 2", "version: !!python/object/apply:os.getpid ''"),
         "sequence": ("version: 2", f"version: !!python/object/apply:builtins.open ['{marker}', 'w']"),
         "name": ("version: 2", "version: !!python/name:os.system ''"),
-        "mapping": ("remediation: {severity: high, fix_days: 30}",
-                    f"remediation: !!python/object/new:builtins.open {{args: ['{marker}', 'w']}}"),
+        "mapping": (
+            "remediation: {severity: high, fix_days: 30}",
+            f"remediation: !!python/object/new:builtins.open {{args: ['{marker}', 'w']}}",
+        ),
     }
     for name, replacement in tagged.items():
         text = _edit(VALID, replacement)
@@ -403,10 +447,13 @@ def test_recursive_alias_is_an_error_not_a_crash(tmp_path: Path) -> None:
 
 
 def test_all_errors_are_reported_at_once_sorted_by_line(tmp_path: Path) -> None:
-    text = _edit(VALID, ('version: 2', 'version: "2"'),
-                 ("        weight: 3\n", "        weight: heavy\n"),
-                 ("        na_allowed: true\n", "        na_allowed: true\n        colour: red\n"),
-                 ("requires_feature: access_system", "requires_feature: jacuzzi"))
+    text = _edit(
+        VALID,
+        ("version: 2", 'version: "2"'),
+        ("        weight: 3\n", "        weight: heavy\n"),
+        ("        na_allowed: true\n", "        na_allowed: true\n        colour: red\n"),
+        ("requires_feature: access_system", "requires_feature: jacuzzi"),
+    )
     path = tmp_path / "four.yaml"
     path.write_text(text, encoding="utf-8")
     errors = _errors(path)
@@ -414,8 +461,12 @@ def test_all_errors_are_reported_at_once_sorted_by_line(tmp_path: Path) -> None:
     lines = [error.line for error in errors]
     assert all(line is not None for line in lines)
     assert lines == sorted(lines, key=lambda line: line or 0)
-    expected = {(_line(text, "version:"), None), (_line(text, "weight: heavy"), "GAR-01"),
-                (_line(text, "colour: red"), "ENT-01"), (_line(text, "jacuzzi"), "ENT-02")}
+    expected = {
+        (_line(text, "version:"), None),
+        (_line(text, "weight: heavy"), "GAR-01"),
+        (_line(text, "colour: red"), "ENT-01"),
+        (_line(text, "jacuzzi"), "ENT-02"),
+    }
     assert expected <= {(error.line, error.item) for error in errors}, _describe(errors)
 
 
@@ -460,13 +511,16 @@ def test_cli_recursive_alias_without_traceback(tmp_path: Path) -> None:
 
 def test_loader_and_scoring_are_pure() -> None:
     """Importing the loader and scoring modules pulls in neither Flask nor SQLAlchemy."""
-    code = ("import json, sys\n"
-            "import audit.checklists.loader, audit.inspections.scoring\n"
-            "print(json.dumps(sorted(name for name in sys.modules\n"
-            "                        if name.split('.')[0] in ('flask', 'sqlalchemy'))))\n")
+    code = (
+        "import json, sys\n"
+        "import audit.checklists.loader, audit.inspections.scoring\n"
+        "print(json.dumps(sorted(name for name in sys.modules\n"
+        "                        if name.split('.')[0] in ('flask', 'sqlalchemy'))))\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
     assert json.loads(result.stdout) == []
 
 
@@ -528,8 +582,7 @@ def _item_places(text: str) -> list[_ItemPlace]:
         for item in items.value:
             fields = {key.value: key.start_mark.line + 1 for key, _ in item.value}
             key_node, key_value = next((key, value) for key, value in item.value if key.value == "key")
-            places.append(_ItemPlace(key_value.value, key_node.start_mark.line + 1, key_node.start_mark.column,
-                                     fields))
+            places.append(_ItemPlace(key_value.value, key_node.start_mark.line + 1, key_node.start_mark.column, fields))
     return places
 
 
@@ -549,8 +602,11 @@ def _real_broken_copies(text: str) -> dict[str, tuple[str, int | None, str | Non
     first, second = next((a, b) for a, b in itertools.pairwise(places) if a.key[:-3] == b.key[:-3])
     original = lines[second.key_line - 1]
     assert second.key in original
-    copies["duplicate item key"] = (_replace_line(text, second.key_line, original.replace(second.key, first.key)),
-                                    second.key_line, first.key)
+    copies["duplicate item key"] = (
+        _replace_line(text, second.key_line, original.replace(second.key, first.key)),
+        second.key_line,
+        first.key,
+    )
 
     item = places[2]
     weight_line = item.fields["weight"]
@@ -561,8 +617,11 @@ def _real_broken_copies(text: str) -> dict[str, tuple[str, int | None, str | Non
 
     item = places[len(places) // 2]
     extra = " " * item.column + "wieght: 2\n"
-    copies["unknown field"] = ("".join([*lines[:item.key_line], extra, *lines[item.key_line:]]),
-                               item.key_line + 1, item.key)
+    copies["unknown field"] = (
+        "".join([*lines[: item.key_line], extra, *lines[item.key_line :]]),
+        item.key_line + 1,
+        item.key,
+    )
 
     item = places[-5]
     text_line = item.fields["text"]
@@ -574,8 +633,9 @@ def _real_broken_copies(text: str) -> dict[str, tuple[str, int | None, str | Non
     return copies
 
 
-@pytest.mark.parametrize("breakage", ["duplicate item key", "weight as a string", "unknown field",
-                                      "broken indentation", "empty"])
+@pytest.mark.parametrize(
+    "breakage", ["duplicate item key", "weight as a string", "unknown field", "broken indentation", "empty"]
+)
 def test_broken_copies_of_real_checklist(tmp_path: Path, real_text: str, breakage: str) -> None:
     text, line, item = _real_broken_copies(real_text)[breakage]
     path = tmp_path / "trygga-hus.yaml"
@@ -583,7 +643,8 @@ def test_broken_copies_of_real_checklist(tmp_path: Path, real_text: str, breakag
     errors = _errors(path)
     assert all(error.file == str(path) for error in errors)
     assert any(error.line == line and error.item == item for error in errors), (
-        f"expected line {line}, item {item}; got:\n{_describe(errors)}")
+        f"expected line {line}, item {item}; got:\n{_describe(errors)}"
+    )
 
 
 def test_broken_copies_of_real_checklist_via_cli(tmp_path: Path, real_text: str) -> None:
@@ -604,4 +665,3 @@ def test_real_checklist_cli_is_valid() -> None:
     result = _run_cli(REAL_FILE)
     assert result.returncode == 0, result.stderr
     assert "100 items" in result.stdout
-

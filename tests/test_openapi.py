@@ -52,7 +52,10 @@ def test_security_requirements_name_declared_schemes() -> None:
     declared = set(DOCUMENT["components"]["securitySchemes"])
     assert {"bearerAuth", "cookieAuth", "csrfToken"} <= declared
     assert DOCUMENT["components"]["securitySchemes"]["cookieAuth"] == {
-        **DOCUMENT["components"]["securitySchemes"]["cookieAuth"], "type": "apiKey", "in": "cookie", "name": "session",
+        **DOCUMENT["components"]["securitySchemes"]["cookieAuth"],
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "session",
     }
     for path, method, operation in operations(DOCUMENT):
         for requirement in operation.get("security", DOCUMENT.get("security", [])):
@@ -195,8 +198,11 @@ def test_api_answers_fit_the_document(
 
     inspection = session.get(Inspection, inspection_id)
     assert inspection is not None
-    applicable = [(s, i) for s, i in inspection.checklist_version.checklist.items()
-                  if is_applicable(s, i, inspection.building.features)]
+    applicable = [
+        (s, i)
+        for s, i in inspection.checklist_version.checklist.items()
+        if is_applicable(s, i, inspection.building.features)
+    ]
     item_key = next(i.key for _s, i in applicable if i.answer.type == AnswerType.pass_fail)
 
     saved = api("put", f"{base}/answers/{item_key}", json={"result": "fail", "comment": "Trasig", "base_revision": 0})
@@ -204,8 +210,10 @@ def test_api_answers_fit_the_document(
     assert api("put", f"{base}/answers/{item_key}", json={"result": "pass", "base_revision": 0}).status_code == 409
     assert api("put", f"{base}/answers/{item_key}", json={"result": "maybe"}).status_code == 422
     assert api("put", f"{base}/answers/nope", json={"result": "pass"}).status_code == 422
-    assert api("put", f"{base}/answers/{item_key}", json={"result": "pass"}, headers={"Idempotency-Key": ""}
-               ).status_code == 400
+    assert (
+        api("put", f"{base}/answers/{item_key}", json={"result": "pass"}, headers={"Idempotency-Key": ""}).status_code
+        == 400
+    )
     key = str(uuid.uuid4())
     assert api("put", f"{base}/answers/{item_key}", key=key, json={"result": "pass"}).status_code == 200
     replayed = api("put", f"{base}/answers/{item_key}", key=key, json={"result": "pass"})
@@ -214,8 +222,10 @@ def test_api_answers_fit_the_document(
 
     photo = api("post", f"{base}/photos", data={"item_key": item_key, "file": (io.BytesIO(_png()), "a.png")})
     assert photo.status_code == 201
-    assert api("post", f"{base}/photos", data={"item_key": item_key, "file": (io.BytesIO(b"hello"), "a.txt")}
-               ).status_code == 415
+    assert (
+        api("post", f"{base}/photos", data={"item_key": item_key, "file": (io.BytesIO(b"hello"), "a.txt")}).status_code
+        == 415
+    )
     assert api("post", f"{base}/photos", data={"item_key": item_key}).status_code == 400
 
     incomplete = api("post", f"{base}/submit")
@@ -238,7 +248,10 @@ def test_api_answers_fit_the_document(
 
 
 def test_other_roles_get_documented_refusals(
-    session: Session, client: FlaskClient, org: Organisation, create_member: Callable[..., User],
+    session: Session,
+    client: FlaskClient,
+    org: Organisation,
+    create_member: Callable[..., User],
     create_inspection: Callable[..., Inspection],
 ) -> None:
     path = f"/api/v1/inspections/{create_inspection().id}/submit"

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from audit.database import Base, UTCDateTime, utcnow
 from audit.enums import enum_column_type
@@ -83,43 +83,44 @@ class Membership(Base):
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
 
 
-class LoginSession(Base):
+class Credential:
+    """What a login session and an API token share: whose it is, in which organisation, and its hashed token.
+
+    Only the token's sha256 is stored; a revoked credential no longer authenticates anyone.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: The organisation the user works in with this credential.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @declared_attr
+    def user(cls) -> Mapped[User]:  # noqa: N805 (declared_attr receives the class)
+        return relationship(User)
+
+    @declared_attr
+    def organisation(cls) -> Mapped[Organisation]:  # noqa: N805
+        return relationship(Organisation)
+
+
+class LoginSession(Credential, Base):
     """One login: the browser's session cookie carries its token, so logging out really ends it.
 
-    Only the token's sha256 is stored. A cookie captured before logout (or before an admin revoked the login)
-    names a revoked row and no longer works.
+    A cookie captured before logout (or before an admin revoked the login) names a revoked row and no longer works.
     """
 
     __tablename__ = "login_sessions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    #: The organisation the user works in during this login.
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
-    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = relationship()
-    organisation: Mapped[Organisation] = relationship()
-
-
-class ApiToken(Base):
-    """A bearer token for the API (`tryggahus token create`); stored hashed, revocable."""
+class ApiToken(Credential, Base):
+    """A bearer token for the API (`tryggahus token create`); revocable."""
 
     __tablename__ = "api_tokens"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
-    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    user: Mapped[User] = relationship()
-    organisation: Mapped[Organisation] = relationship()
 
 
 class LoginFailure(Base):

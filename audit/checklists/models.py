@@ -17,13 +17,6 @@ from audit.errors import ImmutableError
 _PARSED: dict[str, Checklist] = {}
 
 
-def _parsed(sha256: str, content: dict[str, Any]) -> Checklist:
-    checklist = _PARSED.get(sha256)
-    if checklist is None:
-        checklist = _PARSED[sha256] = checklist_from_content(content)
-    return checklist
-
-
 class ChecklistVersion(Base):
     """One version of one checklist, stored once and never changed (see `audit.checklists.services`)."""
 
@@ -52,8 +45,10 @@ class ChecklistVersion(Base):
 
     @property
     def checklist(self) -> Checklist:
-        cached = _PARSED.get(self.sha256)
-        return cached if cached is not None else _parsed(self.sha256, self.content)
+        checklist = _PARSED.get(self.sha256)
+        if checklist is None:  # `content` is deferred: read only on the first use in this process
+            checklist = _PARSED[self.sha256] = checklist_from_content(self.content)
+        return checklist
 
     def __repr__(self) -> str:
         return f"<ChecklistVersion {self.key} v{self.version}>"

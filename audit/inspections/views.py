@@ -138,7 +138,6 @@ def section(inspection_id: int, section_key: str):  # type: ignore[no-untyped-de
         previous=previous,
         following=following,
         editable=editable,
-        form=SubmitForm(),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -62,7 +62,6 @@ class SectionState:
 class Walk:
     inspection: Inspection
     sections: tuple[SectionState, ...]
-    missing: list[ItemState] = field(default_factory=list)
 
     @property
     def answered(self) -> int:
