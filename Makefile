@@ -39,6 +39,8 @@ lint: install-test
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
 
-## Throughput and latency of autosave and a section page against a trivial endpoint, under gunicorn on loopback.
+## Throughput and latency of autosave and a section page against a trivial endpoint, under gunicorn on loopback;
+## then the certificate and report PDFs against a minimal WeasyPrint document, in-process.
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/pdf.py

@@ -20,11 +20,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     from audit.accounts.views import bp as accounts_bp
     from audit.api.views import bp as api_bp
     from audit.buildings.views import bp as buildings_bp
+    from audit.certificates.views import bp as certificates_bp
     from audit.database import make_engine
-    from audit.extensions import csrf, db
+    from audit.extensions import csrf, db, limiter
     from audit.i18n import init_i18n, init_template_helpers
     from audit.inspections.views import bp as inspections_bp
     from audit.main.views import bp as main_bp
+    from audit.remediation.views import bp as remediation_bp
 
     settings = settings or Settings.from_env()
     app = Flask(
@@ -43,6 +45,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         # Long enough for a whole inspection walk on one page; an expired token gets a friendly page, not a lost form.
         WTF_CSRF_TIME_LIMIT=12 * 3600,
         PERMANENT_SESSION_LIFETIME=12 * 3600,
+        # The cookie is signed again only when it changes: the login itself lives (and is revoked) server-side,
+        # and re-signing it on every autosave and page costs more than the page's own database work.
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
     app.config.update(settings.overrides)
 
@@ -51,11 +56,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     db.init_app(app, engine)
     csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
+    limiter.init_app(app)
     init_login(app)
     init_access(app)
     init_i18n(app)
     init_template_helpers(app)
-    for blueprint in (main_bp, accounts_bp, buildings_bp, inspections_bp, api_bp):
+    for blueprint in (main_bp, accounts_bp, buildings_bp, inspections_bp, api_bp, remediation_bp, certificates_bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     cli.register(app)

@@ -110,6 +110,11 @@ def get_scoped_or_404(model: type[T], ident: Any, options: tuple[Any, ...] = ())
         obj = db.session.get(model, int(ident), options=options)
     except (TypeError, ValueError):
         obj = None
+    return own_or_404(obj)
+
+
+def own_or_404(obj: T | None) -> T:
+    """The object when it belongs to the current user's organisation; 404 when it is missing or someone else's."""
     if obj is None or obj.organisation_id != current_user.organisation_id:  # type: ignore[attr-defined]
         abort(404)
     return obj

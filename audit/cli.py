@@ -215,6 +215,66 @@ def token_revoke(email: str) -> None:
     click.echo(f"{count} token(s) revoked")
 
 
+@click.group("certificates", cls=AppGroup, help="Print certificate signs.")
+def certificates_group() -> None:
+    pass
+
+
+@certificates_group.command("print")
+@click.option("--org", "org_slug", required=True, help="The organisation's slug.")
+@click.option("--area", "area_name", default=None, help="Only this area (default: every area).")
+@click.option("--building", "building_ids", multiple=True, type=int, help="Only these building ids (repeatable).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The file to write (.pdf or .zip).")
+@click.option("--size", type=click.Choice(["A4", "A3"]), default="A4", show_default=True)
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
+def certificates_print(
+    org_slug: str, area_name: str | None, building_ids: tuple[int, ...], out: str, size: str, lang: str
+) -> None:
+    """Print the signs of every valid certificate of an area (or of chosen buildings) as one PDF or a ZIP."""
+    from sqlalchemy import select
+
+    from audit.accounts.services import organisation_by_slug
+    from audit.buildings.models import Area
+    from audit.certificates.batch import print_signs, sign_renderer
+    from audit.certificates.documents import PaperSize, sign_facts
+    from audit.certificates.models import BatchFormat
+    from audit.certificates.services import current_certificates
+    from audit.extensions import db
+
+    target = Path(out)
+    if target.suffix.lower() not in (".pdf", ".zip"):
+        raise click.ClickException("--out must end in .pdf or .zip")
+    try:
+        organisation = organisation_by_slug(db.session, org_slug)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    area_id = None
+    if area_name is not None:
+        area = db.session.scalar(select(Area).where(Area.organisation_id == organisation.id, Area.name == area_name))
+        if area is None:
+            raise click.ClickException(f"no area named {area_name!r} in {org_slug}")
+        area_id = area.id
+    certificates = current_certificates(db.session, organisation.id, area_id=area_id, building_ids=building_ids or None)
+    if not certificates:
+        raise click.ClickException("no valid certificates to print for that choice")
+    signs = [sign_facts(certificate) for certificate in certificates]
+    db.session.rollback()  # nothing to write: end the read transaction before the long rendering
+    with click.progressbar(length=len(signs), label="Printing signs", file=sys.stderr) as bar:
+        output = print_signs(
+            signs,
+            BatchFormat(target.suffix.lower().lstrip(".")),
+            render=sign_renderer(PaperSize(size), lang),
+            on_progress=lambda done: bar.update(done - bar.pos),
+        )
+    for number, error in output.errors:
+        click.echo(f"{number}: not printed: {error}", err=True)
+    if output.data is not None:
+        target.write_bytes(output.data)
+    click.echo(f"{output.printed} of {len(signs)} signs written to {target}")
+    if output.errors:
+        sys.exit(1)
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -248,6 +308,7 @@ COMMANDS: list[Callable[..., Any]] = [
     org_group,
     user_group,
     token_group,
+    certificates_group,
     serve_command,
 ]
 

@@ -1,8 +1,12 @@
 """The database: declarative base, engine per app, one session per app context, one commit per request.
 
-SQLite is tuned for several writers: WAL, a busy timeout, foreign keys on, and `BEGIN IMMEDIATE` for write
-transactions (a deferred `BEGIN` that later wants to write fails with "database is locked" under concurrent
-writers; an immediate one waits its turn instead).
+SQLite is tuned for several writers: WAL, a busy timeout, foreign keys on, and write transactions that hold the
+write lock for as short a time as possible. A transaction begins deferred and reads without any lock; just before
+its first write it ends the read and takes the write lock with `BEGIN IMMEDIATE` (a deferred transaction that
+simply wrote would fail with "database is locked" whenever another writer committed after its first read; an
+immediate one waits its turn instead). What was read before the write lock may have changed since, exactly as
+under PostgreSQL's READ COMMITTED: writes that depend on earlier reads are guarded by `lock_for_write`, version
+columns and unique constraints, on both databases alike.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, has_request_context, request
+from flask import Flask, Response, current_app, has_request_context
 from flask.globals import app_ctx, request_ctx
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -33,6 +37,9 @@ NAMING_CONVENTION = {
 
 #: Execution option that asks for `BEGIN IMMEDIATE` on SQLite (ignored on other databases).
 IMMEDIATE = "tryggahus_begin_immediate"
+#: Key in a SQLite connection's `info`: whether its current transaction holds the write lock.
+_HOLDS_WRITE_LOCK = "tryggahus_holds_write_lock"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -85,6 +92,37 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get(IMMEDIATE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.info[_HOLDS_WRITE_LOCK] = immediate
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_first_write(connection: Connection, cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip()[:7].upper().startswith(_WRITES):
+            _take_write_lock(connection, cursor)
+
+
+def _take_write_lock(connection: Connection, cursor: Any) -> None:
+    """Turn the connection's read-only transaction into a write transaction that holds SQLite's write lock.
+
+    Only a transaction that has not written and has no savepoint is switched (ending it loses nothing); any other
+    state is left alone (the tests' outer transaction begins immediate, and nested ones always run inside it).
+    """
+    if connection.info.get(_HOLDS_WRITE_LOCK, True) or connection.in_nested_transaction():
+        return
+    cursor.execute("COMMIT")  # ends a transaction that only read
+    cursor.execute("BEGIN IMMEDIATE")
+    connection.info[_HOLDS_WRITE_LOCK] = True
+
+
+def lock_for_write(session: Session) -> None:
+    """Take SQLite's write lock now, before reads that a write will depend on (other databases lock rows instead)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.driver_connection
+        cursor = raw.cursor()  # type: ignore[union-attr]
+        try:
+            _take_write_lock(connection, cursor)
+        finally:
+            cursor.close()
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> Engine:
@@ -134,7 +172,6 @@ class Database:
 
     def init_app(self, app: Flask, engine: Engine) -> None:
         app.extensions["tryggahus.database"] = _AppState(engine)
-        app.before_request(self._begin_request)
         app.after_request(self._commit_request)
         app.teardown_request(self._end)
         app.teardown_appcontext(self._end)
@@ -144,10 +181,6 @@ class Database:
         session = self.session()
         if not session.in_transaction():
             session.connection(execution_options={IMMEDIATE: True})
-
-    def _begin_request(self) -> None:
-        if request.method in WRITE_METHODS:
-            self.begin_write()
 
     def _commit_request(self, response: Response) -> Response:
         # One unit of work per request: commit once when the view succeeded; errors are rolled back in _end.

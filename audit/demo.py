@@ -16,6 +16,8 @@ from audit.accounts.services import create_organisation, create_user
 from audit.buildings.features import Feature
 from audit.buildings.models import Building
 from audit.buildings.services import create_area, create_building
+from audit.certificates.documents import issued_sign
+from audit.certificates.services import issue_certificate, issue_problem
 from audit.checklists.schema import ChoiceAnswer, Item, MeasurementAnswer, ScaleAnswer, is_applicable
 from audit.checklists.services import current_checklist
 from audit.errors import DomainError
@@ -29,6 +31,8 @@ from audit.inspections.services import (
     submit_inspection,
 )
 from audit.photos.services import add_photo
+from audit.remediation.models import RemediationTask
+from audit.remediation.services import assign_tasks, record_work, start_task
 
 DEMO_SLUG = "demo"
 CHECKLIST_KEY = "trygga-hus"
@@ -293,11 +297,16 @@ def _create_inspections(
         _walk(session, inspector, inspection, fail_share, rng, answered_share)
         return inspection
 
-    # Approved and passing: ready for a certificate.
+    # Approved and passing: certified (the sign of each is ready to print).
     for building in buildings[:3]:
-        approve_inspection(session, manager, _submitted(session, inspector, walked(building, 0.03)))
-    # Approved but failing: its failed points become remediation work.
-    approve_inspection(session, manager, _submitted(session, inspector, walked(buildings[3], 0.3)))
+        approved = _submitted(session, inspector, walked(building, 0.03))
+        approve_inspection(session, manager, approved)
+        if issue_problem(approved) is None:
+            issue_certificate(session, manager, approved, issued_sign)
+    # Approved but failing: its failed points become remediation tasks (on approval); a few go to the contractor.
+    failing = _submitted(session, inspector, walked(buildings[3], 0.3))
+    approve_inspection(session, manager, failing)
+    _assign_demo_tasks(session, manager, users[Role.contractor], failing)
     # Submitted, waiting for review.
     _submitted(session, inspector, walked(buildings[4], 0.05))
     # Returned to the inspector with a comment.
@@ -306,6 +315,22 @@ def _create_inspections(
     # Drafts: one half done, one just started.
     walked(buildings[6], 0.1, answered_share=0.5)
     start_inspection(session, inspector, buildings[7], InspectionKind.certification, version)
+
+
+def _assign_demo_tasks(session: Session, manager: User, contractor: User, inspection: Inspection) -> None:
+    """The most urgent four tasks go to the demo contractor, who has fixed the first (waiting for the manager's
+    verification) and started on the second."""
+    tasks = session.scalars(
+        select(RemediationTask)
+        .where(RemediationTask.inspection_id == inspection.id)
+        .order_by(RemediationTask.due_date, RemediationTask.item_key)
+        .limit(4)
+    ).all()
+    assign_tasks(session, manager, inspection.organisation_id, tasks, contractor)
+    if len(tasks) >= 2:
+        start_task(session, contractor, tasks[0])
+        record_work(session, contractor, tasks[0], "Åtgärdat enligt anvisning.", demo_photo("efter"), done=True)
+        start_task(session, contractor, tasks[1])
 
 
 def _submitted(session: Session, inspector: User, inspection: Inspection) -> Inspection:

@@ -51,11 +51,12 @@ def register(app: Flask) -> None:
     def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         code = error.code or 500
         if wants_json():
-            return jsonify(error=error.name, message=error.description), code
+            # The same style as the API's own codes ("not_found", "method_not_allowed", "idempotency_key_reused").
+            return jsonify(error=error.name.lower().replace(" ", "_"), message=error.description), code
         return render_template("errors/error.html", error=error, code=code), code
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
         if wants_json():
-            return jsonify(error="CSRF", message=error.description), 400
+            return jsonify(error="csrf_failed", message=error.description), 400
         return render_template("errors/csrf.html", error=error), 400

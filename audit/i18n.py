@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import flask_babel
 from flask import Flask, request, session, url_for
-from flask_babel import Babel
+from flask_babel import Babel, LazyString
 
 from audit.settings import PROJECT_ROOT
 
@@ -39,6 +41,23 @@ def current_language() -> str:
     """ "sv" or "en": the language of this request, also used to pick checklist texts written in the YAML."""
     locale = flask_babel.get_locale()
     return locale.language if locale else DEFAULT_LANGUAGE
+
+
+#: Fixed sets of texts already translated, by (the set, language): see `translate_all`.
+_TRANSLATED: dict[tuple[int, str], dict[str, str]] = {}
+
+
+def translate_all(texts: Mapping[str, LazyString]) -> dict[str, str]:
+    """A module's fixed texts (lazy strings) in this request's language, translated once per language.
+
+    For pages that repeat the same words many times (the walk: every item has its pass, fail and comment labels):
+    one dictionary lookup instead of a catalogue lookup per use. `texts` must be a module-level constant.
+    """
+    key = (id(texts), current_language())
+    translated = _TRANSLATED.get(key)
+    if translated is None:
+        translated = _TRANSLATED[key] = {name: str(text) for name, text in texts.items()}
+    return translated
 
 
 def _current_locale() -> dict[str, str]:

@@ -8,7 +8,9 @@ from flask_babel import lazy_gettext as _l
 
 from audit.accounts.models import Role
 from audit.buildings.features import Feature
+from audit.checklists.schema import Severity
 from audit.inspections.models import AnswerResult, InspectionKind, InspectionStatus
+from audit.remediation.workflow import TaskAction, TaskStatus
 
 LABELS: dict[Enum, object] = {
     InspectionStatus.draft: _l("Draft"),
@@ -39,6 +41,23 @@ LABELS: dict[Enum, object] = {
     Feature.playground: _l("Playground"),
     Feature.elevator: _l("Elevator"),
     Feature.access_system: _l("Electronic access system"),
+    TaskStatus.open: _l("Open"),
+    TaskStatus.in_progress: _l("In progress"),
+    TaskStatus.done: _l("Done"),
+    TaskStatus.verified: _l("Verified"),
+    Severity.low: _l("Low"),
+    Severity.medium: _l("Medium"),
+    Severity.high: _l("High"),
+    Severity.critical: _l("Critical"),
+    TaskAction.created: _l("Created from the inspection"),
+    TaskAction.assigned: _l("Assigned"),
+    TaskAction.due_date_changed: _l("Due date changed"),
+    TaskAction.started: _l("Started"),
+    TaskAction.completed: _l("Marked done"),
+    TaskAction.verified: _l("Verified"),
+    TaskAction.reopened: _l("Reopened"),
+    TaskAction.verified_by_inspection: _l("Verified by a follow-up inspection"),
+    TaskAction.failed_again: _l("Failed again in a later inspection"),
 }
 
 

@@ -3,10 +3,12 @@
 from audit.accounts.models import ApiToken, LoginFailure, LoginSession, Membership, Organisation, Role, User
 from audit.api.models import IdempotencyRecord
 from audit.buildings.models import Area, Building, BuildingFeature
+from audit.certificates.models import BatchJob, Certificate, CertificateCounter, CertificateRevocation
 from audit.checklists.models import ChecklistVersion
 from audit.database import Base
 from audit.inspections.models import Answer, AnswerResult, Inspection, InspectionKind, InspectionStatus
 from audit.photos.models import Photo
+from audit.remediation.models import FollowUp, RemediationTask, TaskEvent, TaskPhoto
 
 __all__ = [
     "Answer",
@@ -14,9 +16,14 @@ __all__ = [
     "ApiToken",
     "Area",
     "Base",
+    "BatchJob",
     "Building",
     "BuildingFeature",
+    "Certificate",
+    "CertificateCounter",
+    "CertificateRevocation",
     "ChecklistVersion",
+    "FollowUp",
     "IdempotencyRecord",
     "Inspection",
     "InspectionKind",
@@ -26,6 +33,9 @@ __all__ = [
     "Membership",
     "Organisation",
     "Photo",
+    "RemediationTask",
     "Role",
+    "TaskEvent",
+    "TaskPhoto",
     "User",
 ]

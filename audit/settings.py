@@ -48,6 +48,12 @@ class Settings:
     photo_dir: Path | None = None
     #: Echo SQL to the log.
     sql_echo: bool = False
+    #: The address the public reaches this app at; printed in certificates' QR codes (`<base>/v/<token>`).
+    public_base_url: str = "http://127.0.0.1:5000"
+    #: Where rate limits are counted: "memory://" (one process) or e.g. "redis://127.0.0.1:6379/0" when scaled out.
+    ratelimit_storage_uri: str = "memory://"
+    #: How often one client address may open public certificate pages (Flask-Limiter notation).
+    verify_rate_limit: str = "60 per minute"
     #: Extra Flask config (tests only), not read from the environment.
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
@@ -88,6 +94,11 @@ class Settings:
             )
         if self.production and len(self.secret_key) < 32:
             raise SettingsError(f"{PREFIX}SECRET_KEY must be at least 32 characters long")
+        if self.production and not self.public_base_url.startswith("https://"):
+            raise SettingsError(
+                f"{PREFIX}PUBLIC_BASE_URL must be the app's public https:// address in production: "
+                "it is printed in the certificates' QR codes"
+            )
 
     def resolve_secret_key(self) -> str:
         """The configured secret, or (outside production) one generated once and kept in the instance folder."""

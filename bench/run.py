@@ -1,4 +1,4 @@
-"""`make bench`: serve a fresh demo database under gunicorn and measure three scenarios against fixed targets.
+"""`make bench`: serve a fresh demo database under gunicorn and measure four scenarios against fixed targets.
 
 For each database (a new SQLite file; and a new PostgreSQL schema, dropped afterwards, when BENCH_DATABASE_URL or
 TEST_DATABASE_URL is set) the bench runs `tryggahus init` and `tryggahus demo` in a temporary instance folder,
@@ -8,6 +8,8 @@ load generator (threads with their own HTTP connections):
 1. baseline: GET /healthz
 2. autosave: PUT /api/v1/inspections/<draft>/answers/<item> with a bearer token and a new Idempotency-Key each time
 3. section page: GET /inspections/<draft>/sections/<key> with a logged-in session cookie
+4. task list: GET /tasks/ (the manager's remediation list, a page of 50 sorted by severity) with 10,000 tasks
+   added to the demo organisation
 
 It prints a markdown table and writes bench-results/results.json. Targets are reported as PASS or MISS and never
 fail the run; the exit status is 1 only when the bench itself breaks (setup fails, the server does not start, or
@@ -48,6 +50,10 @@ BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 INSPECTOR_EMAIL = "inspector@demo.example"
 INSPECTOR_PASSWORD = "trygga-inspector"  # noqa: S105  (the documented demo account)
+MANAGER_EMAIL = "manager@demo.example"
+MANAGER_PASSWORD = "trygga-manager"  # noqa: S105  (the documented demo account)
+#: Remediation tasks the demo organisation gets on top of the demo's own, for the manager's task list scenario.
+TASK_LOAD = 10_000
 CHECKLIST_FILE = ROOT / "checklists" / "trygga-hus.yaml"
 #: Largest error share a scenario may have before the run counts as broken.
 MAX_ERROR_RATE = 0.01
@@ -68,7 +74,9 @@ class BenchBroken(Exception):
 @dataclass(frozen=True)
 class Target:
     scenario: str
-    metric: str  # "ratio" (throughput share of the baseline) or "p99_ms"
+    #: "ratio" (throughput share of the baseline), "p99_ms" (latency with all clients, the server saturated) or
+    #: "paced_p99_ms" (latency with as many clients as workers, so no request waits for a worker)
+    metric: str
     bound: float
     text: str
 
@@ -76,15 +84,18 @@ class Target:
         if self.metric == "ratio":
             value = result["ratio_to_baseline"]
             return value, value >= self.bound
-        value = result["p99_ms"]
+        value = result["paced"]["p99_ms"] if self.metric == "paced_p99_ms" else result["p99_ms"]
         return value, value <= self.bound
 
 
 TARGETS = [
     Target("autosave", "ratio", 0.25, "autosave throughput ≥ 25% of baseline"),
-    Target("autosave", "p99_ms", 25.0, "autosave p99 ≤ 25 ms"),
+    Target("autosave", "p99_ms", 25.0, "autosave p99 ≤ 25 ms, server saturated (all clients)"),
+    Target("autosave", "paced_p99_ms", 25.0, "autosave p99 ≤ 25 ms, one client per worker"),
     Target("section_page", "ratio", 0.30, "section page throughput ≥ 30% of baseline"),
 ]
+#: Scenarios measured a second time with one client per worker: their latency without queueing for a worker.
+PACED = ("autosave", "section_page")
 
 
 # --- a fresh database ---------------------------------------------------------------------------------------------
@@ -231,16 +242,14 @@ def session_cookie(headers: http.client.HTTPMessage) -> str | None:
     return None
 
 
-def log_in(port: int) -> str:
-    """Log in as the demo inspector through the login form; the session cookie's value."""
+def log_in(port: int, email: str = INSPECTOR_EMAIL, password: str = INSPECTOR_PASSWORD) -> str:
+    """Log in (as the demo inspector unless told otherwise) through the login form; the session cookie's value."""
     status, headers, page = request(HOST, port, "GET", "/login")
     match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
     cookie = session_cookie(headers)
     if status != 200 or match is None or cookie is None:
         raise BenchBroken(f"the login form was not served as expected (status {status})")
-    form = urlencode(
-        {"csrf_token": match.group(1).decode(), "email": INSPECTOR_EMAIL, "password": INSPECTOR_PASSWORD}
-    ).encode()
+    form = urlencode({"csrf_token": match.group(1).decode(), "email": email, "password": password}).encode()
     status, headers, _page = request(
         HOST,
         port,
@@ -254,7 +263,7 @@ def log_in(port: int) -> str:
     )
     cookie = session_cookie(headers)
     if status != 302 or cookie is None:
-        raise BenchBroken(f"logging in as {INSPECTOR_EMAIL} failed (status {status})")
+        raise BenchBroken(f"logging in as {email} failed (status {status})")
     return cookie
 
 
@@ -382,6 +391,25 @@ class Fixture:
     section_items: int
     token: str
     cookie: str
+    #: The demo manager's session, for the task list.
+    manager_cookie: str = ""
+
+
+def add_task_load(database_url: str, count: int = TASK_LOAD) -> None:
+    """Give the demo organisation `count` more remediation tasks (Core inserts, see audit.remediation.bulk)."""
+    from sqlalchemy import select
+
+    from audit.accounts.models import Organisation
+    from audit.database import make_engine
+    from audit.remediation.bulk import add_synthetic_tasks
+
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            organisation = connection.scalar(select(Organisation.id).where(Organisation.slug == "demo"))
+            add_synthetic_tasks(connection, organisation, count)
+    finally:
+        engine.dispose()
 
 
 def prepare(port: int, token: str) -> Fixture:
@@ -434,10 +462,14 @@ def scenarios(fixture: Fixture, clients: int) -> list[tuple[str, str, int, Reque
             },
         )
 
+    def task_list(_n: int, i: int) -> tuple[str, str, bytes | None, dict[str, str]]:
+        return "GET", f"/tasks/?sort=-severity&page={i % 20 + 1}", None, {"Cookie": f"session={fixture.manager_cookie}"}
+
     return [
         ("baseline", "GET /healthz", 200, healthz),
         ("autosave", "PUT /api/v1/inspections/<id>/answers/<item> (bearer, new Idempotency-Key)", 200, autosave),
         ("section_page", f"GET /inspections/<id>/sections/{fixture.section} (session cookie)", 200, section_page),
+        ("task_list", f"GET /tasks/?sort=-severity&page=<1–20> ({TASK_LOAD:,} tasks more, manager)", 200, task_list),
     ]
 
 
@@ -449,12 +481,14 @@ def bench_database(kind: str, base_url: str | None, args: argparse.Namespace) ->
             began = time.monotonic()
             tryggahus(env, "init")
             tryggahus(env, "demo")
+            add_task_load(url)
             token = api_token(env)
             setup_s = time.monotonic() - began
             server = Server(env, folder, args.workers)
             try:
                 server.wait_ready()
                 fixture = prepare(server.port, token)
+                fixture.manager_cookie = log_in(server.port, MANAGER_EMAIL, MANAGER_PASSWORD)
                 results: dict[str, Any] = {}
                 for name, description, expect, make in scenarios(fixture, args.clients):
                     print(f"  {kind}: {name} …", file=sys.stderr, flush=True)
@@ -469,6 +503,18 @@ def bench_database(kind: str, base_url: str | None, args: argparse.Namespace) ->
                             duration=args.duration,
                         ),
                     }
+                    if name in PACED:
+                        paced = measure(
+                            server.port,
+                            make,
+                            expect=expect,
+                            clients=args.workers,
+                            warmup=args.warmup,
+                            duration=args.duration,
+                        )
+                        results[name]["paced"] = {
+                            key: paced[key] for key in ("requests", "throughput_rps", "p50_ms", "p99_ms", "errors")
+                        } | {"clients": args.workers}
             finally:
                 server.stop()
     finally:
@@ -506,13 +552,15 @@ def markdown(run: dict[str, Any]) -> str:
     lines = [
         f"### {run['database']}",
         "",
-        "| scenario | requests | req/s | p50 ms | p99 ms | errors | vs baseline |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| scenario | requests | req/s | p50 ms | p99 ms | errors | vs baseline | p50 / p99 ms, 1 client per worker |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in run["scenarios"].items():
+        paced = r.get("paced")
+        unqueued = f"{paced['p50_ms']:.2f} / {paced['p99_ms']:.2f}" if paced else "–"
         lines.append(
             f"| {name} | {r['requests']} | {r['throughput_rps']:.1f} | {r['p50_ms']:.2f} | "
-            f"{r['p99_ms']:.2f} | {r['errors']} | {r['ratio_to_baseline']:.0%} |"
+            f"{r['p99_ms']:.2f} | {r['errors']} | {r['ratio_to_baseline']:.0%} | {unqueued} |"
         )
     lines.append("")
     for t in run["targets"]:
@@ -589,6 +637,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"{kind}: {name} had {result['errors']} errors in {result['requests']} requests "
                     f"({result['statuses']})"
                 )
+            paced = result.get("paced")
+            if paced and paced["errors"] > MAX_ERROR_RATE * max(paced["requests"], 1):
+                broken.append(f"{kind}: {name} had {paced['errors']} errors in {paced['requests']} paced requests")
         report["runs"].append(run)
         print(markdown(run) + "\n", flush=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)

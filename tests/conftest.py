@@ -28,7 +28,7 @@ from audit.buildings.services import create_building
 from audit.checklists.loader import load_checklist
 from audit.checklists.models import ChecklistVersion
 from audit.checklists.services import store_checklist
-from audit.database import scratch_database
+from audit.database import IMMEDIATE, scratch_database
 from audit.extensions import db
 from audit.inspections.models import Inspection, InspectionKind
 from audit.inspections.services import start_inspection
@@ -81,7 +81,9 @@ def app(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def session(app: Flask) -> Iterator[Session]:
     """The app's session inside a transaction that is rolled back after the test."""
     state = app.extensions["tryggahus.database"]
-    connection = state.engine.connect()
+    # Immediate: the test's outer transaction holds SQLite's write lock from the start, so the switch to a write
+    # transaction before a first write (audit/database.py) never ends it.
+    connection = state.engine.connect().execution_options(**{IMMEDIATE: True})
     transaction = connection.begin()
     state.connection = connection
     try:
@@ -176,5 +178,39 @@ def create_inspection(
             kind,
             checklist_version,
         )
+
+    return factory
+
+
+@pytest.fixture
+def create_task(
+    session: Session, create_inspection: Callable[..., Inspection], create_member: Callable[..., User]
+) -> Callable[..., Any]:
+    """A remediation task for one failed item of an inspection (made directly, without walking the inspection)."""
+    from audit.checklists.schema import Severity
+    from audit.remediation.models import RemediationTask
+    from audit.remediation.services import today
+
+    def factory(
+        inspection: Inspection | None = None, item_key: str = "UTE-01", assignee: User | None = None, **values: Any
+    ) -> RemediationTask:
+        inspection = inspection or create_inspection()
+        task = RemediationTask(
+            organisation_id=inspection.organisation_id,
+            building_id=inspection.building_id,
+            inspection=inspection,
+            section_key=item_key.split("-")[0],
+            item_key=item_key,
+            item_text_sv="Buskar längs gångvägar är högst 1 m höga.",
+            item_text_en="Shrubs along footpaths are no higher than 1 m.",
+            severity=values.pop("severity", Severity.medium),
+            due_date=values.pop("due_date", today()),
+            assignee=assignee,
+            **values,
+        )
+        task.record_creation(inspection.inspector)
+        session.add(task)
+        session.flush()
+        return task
 
     return factory

@@ -60,7 +60,7 @@ def test_unknown_page_is_a_swedish_404_page(client: FlaskClient) -> None:
 def test_unknown_api_path_answers_json(client: FlaskClient) -> None:
     response = client.get("/api/v1/nothing")
     assert response.status_code == 404
-    assert response.json["error"] == "Not Found"
+    assert response.json["error"] == "not_found"
 
 
 def test_production_without_a_secret_refuses_to_start(tmp_path: Path) -> None:

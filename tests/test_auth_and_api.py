@@ -5,20 +5,23 @@ from __future__ import annotations
 import dataclasses
 import io
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from audit.accounts.auth import MAX_FAILURES, create_api_token
 from audit.accounts.models import Organisation, Role, User
 from audit.checklists.loader import load_checklist
+from audit.checklists.schema import is_applicable
 from audit.demo import answer_for, demo_photo
 from audit.inspections.models import Answer, Inspection
+from audit.inspections.services import save_answer
 from audit.photos.models import Photo
 from tests.conftest import CHECKLIST_FILE, TEST_PASSWORD
 from tests.web_support import api_headers, csrf_token, login
@@ -99,7 +102,7 @@ def test_a_bearer_header_does_not_excuse_a_cookie_login_from_csrf(
         headers={"Authorization": "Bearer nonsense", "Idempotency-Key": "x"},
     )
     assert response.status_code == 400
-    assert response.json["error"] == "CSRF"
+    assert response.json["error"] == "csrf_failed"
 
 
 def test_an_outside_next_address_is_ignored(client: FlaskClient, inspector: User) -> None:
@@ -229,7 +232,7 @@ def test_api_write_without_csrf_header_is_refused(client: FlaskClient, inspector
         f"/api/v1/inspections/{draft.id}/answers/{PF}", json={"result": "pass"}, headers={"Idempotency-Key": "k"}
     )
     assert response.status_code == 400
-    assert response.json["error"] == "CSRF"
+    assert response.json["error"] == "csrf_failed"
 
 
 def test_photo_upload_is_checked_cleaned_and_served_only_to_the_organisation(
@@ -366,3 +369,46 @@ def test_photo_files_of_a_rolled_back_transaction_are_removed(
     assert all(path.exists() for path in files)
     session.rollback()
     assert not any(path.exists() for path in files)
+
+
+@contextmanager
+def _statements(app: Flask) -> Iterator[list[str]]:
+    """The data statements (not BEGIN, SAVEPOINT …) the app runs meanwhile."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip()[:6].upper() in {"SELECT", "INSERT", "UPDATE", "DELETE"}:
+            seen.append(statement)
+
+    engine = app.extensions["tryggahus.database"].engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_autosave_and_the_section_page_run_a_fixed_number_of_statements(
+    app: Flask, client: FlaskClient, inspector: User, draft: Inspection, session: Session
+) -> None:
+    """However many answers and photos the inspection has: autosave and the walk run on every tap and page."""
+    checklist = draft.checklist_version.checklist
+    features = draft.building.features
+    answered = [item for section, item in checklist.items() if is_applicable(section, item, features)]
+    for item in answered:
+        save_answer(session, inspector, draft, item.key, answer_for(item, passing=True))
+    draft_id = draft.id
+    login(client, inspector.email)
+    headers = api_headers(client)
+    with _statements(app) as autosave:
+        response = client.put(f"/api/v1/inspections/{draft_id}/answers/{PF}", json={"result": "fail"}, headers=headers)
+    assert response.status_code == 200
+    assert response.json["progress"]["answered"] == len([i for i in answered if i.is_scored])
+    # who is asking, the write id, the inspection, its status under the lock, the answer, its update, the
+    # answered keys for the progress bars, and the write id's record
+    assert len(autosave) == 8, autosave
+    with _statements(app) as page:
+        response = client.get(f"/inspections/{draft_id}/sections/UTE")
+    assert response.status_code == 200
+    # who is asking, the inspection (with its checklist version, building and features), answers and photos
+    assert len(page) == 4, page

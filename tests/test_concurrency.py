@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from audit.accounts.auth import create_api_token
 from audit.accounts.models import Role
@@ -20,9 +20,10 @@ from audit.api.models import IdempotencyRecord
 from audit.buildings.services import create_building
 from audit.checklists.loader import load_checklist
 from audit.checklists.services import store_checklist
+from audit.database import utcnow
 from audit.extensions import db
-from audit.inspections.models import Answer, InspectionKind
-from audit.inspections.services import start_inspection
+from audit.inspections.models import Answer, AnswerResult, Inspection, InspectionKind, InspectionStatus
+from audit.inspections.services import AnswerInput, FinalInspection, save_answer, start_inspection
 from audit.migrate import upgrade
 from tests.browser_support import LiveServer, live_server
 from tests.conftest import CHECKLIST_FILE, TEST_PASSWORD, fresh_database, make_test_app
@@ -129,3 +130,25 @@ def test_racing_writes_on_one_revision_never_overwrite_each_other(served: tuple[
             assert body["current"]["revision"] == 2
             assert body["current"]["comment"] == winner["answer"]["comment"]
     assert _stored(server)[1] == [(key, 2)]
+
+
+def test_an_answer_to_an_inspection_submitted_meanwhile_is_refused(
+    served: tuple[LiveServer, str, int, str],
+) -> None:
+    """The status an autosave read first is checked again under the write lock: a submission in between wins."""
+    server, _token, inspection_id, key = served
+    with server.app.app_context():
+        inspection = db.session.get(Inspection, inspection_id)
+        assert inspection is not None
+        assert inspection.status is InspectionStatus.draft
+        with db.engine.begin() as other_device:
+            other_device.execute(
+                update(Inspection)
+                .where(Inspection.id == inspection_id)
+                .values(status="submitted", submitted_at=utcnow(), score_passed=False, score_card={})
+            )
+        with pytest.raises(FinalInspection):
+            save_answer(db.session, inspection.inspector, inspection, key, AnswerInput(result=AnswerResult.passed))
+        db.session.rollback()
+        db.session.remove()
+    assert _stored(server) == (0, [])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask, g, request, session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy.orm import Session
 
 from audit.accounts.models import ApiToken, LoginFailure, LoginSession, Membership, Organisation, Role, User
 from audit.accounts.services import normalise_email
@@ -25,10 +26,18 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 
 @dataclass(frozen=True, slots=True)
 class Principal(UserMixin):  # type: ignore[misc]
-    """The signed-in user, in the organisation and role of this login."""
+    """The signed-in user, in the organisation and role of this login.
 
-    user: User
-    membership: Membership
+    Plain values read with the credential in one query, as every request needs them; the ORM objects are loaded
+    only by the views that need them (`user`, `organisation`).
+    """
+
+    id: int
+    email: str
+    name: str
+    organisation_id: int
+    organisation_name: str
+    role: Role
     #: The login session's token (browser) or None (API token).
     token: str | None = None
 
@@ -36,23 +45,31 @@ class Principal(UserMixin):  # type: ignore[misc]
         return self.token
 
     @property
-    def id(self) -> int:
-        return self.user.id
+    def user(self) -> User:
+        from audit.extensions import db
+
+        return db.session.get_one(User, self.id)
 
     @property
     def organisation(self) -> Organisation:
-        return self.membership.organisation
+        from audit.extensions import db
 
-    @property
-    def organisation_id(self) -> int:
-        return self.membership.organisation_id
-
-    @property
-    def role(self) -> Role:
-        return self.membership.role
+        return db.session.get_one(Organisation, self.organisation_id)
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
+
+    @classmethod
+    def of(cls, user: User, membership: Membership, token: str | None = None) -> Principal:
+        return cls(
+            user.id,
+            user.email,
+            user.name,
+            membership.organisation_id,
+            membership.organisation.name,
+            membership.role,
+            token,
+        )
 
 
 class LoginThrottled(DomainError):
@@ -97,7 +114,7 @@ def authenticate(db_session: Session, email: str, password: str) -> Principal:
     )
     user.last_login_at = utcnow()
     db_session.flush()
-    return Principal(user, membership, token)
+    return Principal.of(user, membership, token)
 
 
 def begin_login(principal: Principal) -> None:
@@ -143,20 +160,30 @@ def revoke_api_tokens(db_session: Session, user: User) -> int:
     return count
 
 
-def _membership_for(credential: type[LoginSession] | type[ApiToken], token: str) -> Membership | None:
-    """The membership a live login session or API token stands for, with its user and organisation, in one query."""
-    from audit.extensions import db
-
-    return db.session.scalar(
-        select(Membership)
+def _principal_query(credential: type[LoginSession] | type[ApiToken]) -> Select[Any]:
+    return (
+        select(User.id, User.email, User.name, Membership.organisation_id, Organisation.name, Membership.role)
+        .select_from(credential)
         .join(
-            credential,
+            Membership,
             (credential.user_id == Membership.user_id) & (credential.organisation_id == Membership.organisation_id),
         )
         .join(User, User.id == Membership.user_id)
-        .where(credential.token_digest == token_digest(token), credential.revoked_at.is_(None), User.active)
-        .options(joinedload(Membership.user), joinedload(Membership.organisation))
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(credential.token_digest == bindparam("digest"), credential.revoked_at.is_(None), User.active)
     )
+
+
+#: Built once: every request runs one of them, and building and hashing a statement costs more than running it.
+_PRINCIPAL_QUERIES = {credential: _principal_query(credential) for credential in (LoginSession, ApiToken)}
+
+
+def _principal_for(credential: type[LoginSession] | type[ApiToken], token: str, keep: str | None) -> Principal | None:
+    """Who a live login session or API token stands for, in one query (`keep`: the token the Principal keeps)."""
+    from audit.extensions import db
+
+    row = db.session.connection().execute(_PRINCIPAL_QUERIES[credential], {"digest": token_digest(token)}).first()
+    return None if row is None else Principal(*row, token=keep)
 
 
 def init_login(app: Flask) -> None:
@@ -174,8 +201,7 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_from_session(token: str) -> Principal | None:
-        membership = _membership_for(LoginSession, token)
-        return Principal(membership.user, membership, token) if membership else None
+        return _principal_for(LoginSession, token, keep=token)
 
     @login_manager.request_loader
     def _load_from_bearer_token(_request: object) -> Principal | None:
@@ -183,5 +209,4 @@ def init_login(app: Flask) -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        membership = _membership_for(ApiToken, token.strip())
-        return Principal(membership.user, membership) if membership else None
+        return _principal_for(ApiToken, token.strip(), keep=None)

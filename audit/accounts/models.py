@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
@@ -39,6 +40,13 @@ class Organisation(Base):
 
     def __repr__(self) -> str:
         return f"<Organisation {self.slug}>"
+
+
+class Actor(Protocol):
+    """Who acts, where only the id matters: a `User`, or the request's signed-in user (audit.accounts.auth)."""
+
+    @property
+    def id(self) -> int: ...
 
 
 class User(Base):

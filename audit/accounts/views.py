@@ -11,6 +11,7 @@ from flask_login import current_user
 from audit.access import ALL_ROLES, allow, public
 from audit.accounts.auth import LoginFailed, LoginThrottled, authenticate, begin_login, end_login
 from audit.accounts.forms import LoginForm
+from audit.accounts.models import Role
 from audit.extensions import db
 
 bp = Blueprint("accounts", __name__)
@@ -20,6 +21,8 @@ def _safe_next(target: str | None) -> str:
     """Only a path on this site; never an outside address (open redirect)."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
+    if current_user.is_authenticated and current_user.role is Role.contractor:
+        return url_for("remediation.index", unverified=1)  # contractors work only on their tasks
     return url_for("buildings.index")
 
 

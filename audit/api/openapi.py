@@ -114,7 +114,7 @@ def write_errors(body: str = "") -> dict[str, Any]:
         "400": error(
             f"The `{IDEMPOTENCY_HEADER}` header is missing or longer than 100 characters "
             f"(`idempotency_key_missing`), {body + ', ' if body else ''}or a cookie-authenticated request lacks a "
-            f"valid `{CSRF_HEADER}` header (`CSRF`)."
+            f"valid `{CSRF_HEADER}` header (`csrf_failed`)."
         ),
         **read_errors(),
         "413": error("The request body is larger than the server accepts (`Request Entity Too Large`)."),
@@ -125,7 +125,7 @@ INVALID_JSON = "the body is not a JSON object (`invalid_json`)"
 
 
 def scoped_errors() -> dict[str, Any]:
-    return {"404": error("No such inspection (or building) in the caller's organisation (`Not Found`).")}
+    return {"404": error("No such inspection (or building) in the caller's organisation (`not_found`).")}
 
 
 def idempotency_reuse() -> str:
@@ -179,7 +179,7 @@ def schemas() -> dict[str, Schema]:
     return {
         "Error": obj(
             {
-                "error": string("A short machine-readable code, e.g. `conflict`, `invalid_input`, `Not Found`."),
+                "error": string("A short machine-readable code, e.g. `conflict`, `invalid_input`, `not_found`."),
                 "message": string("What went wrong, fit to show to a user."),
             },
             description="Every error response has this shape; some add fields (see the other *Error schemas).",
@@ -430,7 +430,7 @@ def paths() -> dict[str, Any]:
                 {
                     "201": response("The new draft inspection.", ref("Inspection"), replayable=True),
                     **write_errors(INVALID_JSON),
-                    "404": error("No such building in the caller's organisation (`Not Found`)."),
+                    "404": error("No such building in the caller's organisation (`not_found`)."),
                     "422": any_error(
                         f"`invalid_input` (see `details`), `unknown_checklist`, or {idempotency_reuse()}.",
                         "ValidationError",
@@ -610,7 +610,7 @@ def openapi_document() -> dict[str, Any]:
                     "name": SESSION_COOKIE,
                     "description": "The browser's login session. Writes (POST, PUT) must also send the "
                     f"CSRF token in the `{CSRF_HEADER}` header (see `csrfToken`); without "
-                    "it they are refused with 400 `CSRF`.",
+                    "it they are refused with 400 `csrf_failed`.",
                 },
                 "csrfToken": {
                     "type": "apiKey",

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from flask import Response, jsonify, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from audit.api.models import IdempotencyRecord
@@ -38,10 +38,13 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> tuple[Response, int]
     return response, record.status_code
 
 
+_STORED = select(IdempotencyRecord).where(
+    IdempotencyRecord.user_id == bindparam("user_id"), IdempotencyRecord.key == bindparam("key")
+)
+
+
 def _stored(key: str) -> IdempotencyRecord | None:
-    return db.session.scalar(
-        select(IdempotencyRecord).where(IdempotencyRecord.user_id == current_user.id, IdempotencyRecord.key == key)
-    )
+    return db.session.scalar(_STORED, {"user_id": current_user.id, "key": key})
 
 
 def idempotent(view: F) -> F:
@@ -65,8 +68,9 @@ def idempotent(view: F) -> F:
                 # then that copy's answer is the answer. Otherwise nothing changed and nothing is kept.
                 winner = _stored(key)
                 return _replay(winner, fingerprint) if winner is not None else (response, status)
-            db.session.add(
-                IdempotencyRecord(
+            # A plain INSERT: nothing reads the record back in this request.
+            db.session.execute(
+                insert(IdempotencyRecord).values(
                     user_id=current_user.id,
                     key=key,
                     fingerprint=fingerprint,
@@ -74,7 +78,6 @@ def idempotent(view: F) -> F:
                     response=response.get_json(),
                 )
             )
-            db.session.flush()
         except IntegrityError:
             # The same write ran in parallel and committed first (its answer row or its record collided with
             # ours): undo everything this request did and answer with the stored result.

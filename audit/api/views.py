@@ -8,8 +8,6 @@ from flask import Blueprint, jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from audit.access import INSPECTORS, STAFF, allow, get_scoped_or_404, public
 from audit.api.openapi import openapi_document
@@ -206,14 +204,9 @@ def put_answer(inspection_id: int, item_key: str):  # type: ignore[no-untyped-de
         comment=payload.comment,
     )
     try:
-        answer = save_answer(db.session, current_user.user, inspection, item_key, given, payload.base_revision)
+        answer = save_answer(db.session, current_user, inspection, item_key, given, payload.base_revision)
     except StaleAnswer as exc:
         return api_error(409, "conflict", exc.translated(), current=answer_json(exc.answer, item_key))
-    except StaleDataError:
-        db.session.rollback()
-        current = db.session.scalar(select(Inspection).where(Inspection.id == inspection_id))
-        stored = next((a for a in current.answers if a.item_key == item_key), None) if current else None
-        return api_error(409, "conflict", f"{item_key} was changed meanwhile", current=answer_json(stored, item_key))
     return {
         "answer": answer_json(answer, item_key),
         "progress": progress(inspection, answered_keys(db.session, inspection.id)),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from audit.accounts.models import User
+from audit.accounts.models import Actor, User
 from audit.buildings.models import Building
 from audit.checklists.models import ChecklistVersion
 from audit.checklists.schema import (
@@ -19,11 +22,12 @@ from audit.checklists.schema import (
     ScaleAnswer,
     is_applicable,
 )
-from audit.database import utcnow
+from audit.database import lock_for_write, utcnow
 from audit.errors import N_, DomainError
 from audit.inspections.models import Answer, AnswerResult, Inspection, InspectionKind
 from audit.inspections.scoring import Response, ScoreCard, item_passes, score
 from audit.inspections.walk import build_walk
+from audit.remediation.follow_up import inspection_checklist, plan_follow_up
 
 
 class InvalidAnswer(DomainError):
@@ -56,7 +60,7 @@ class NotInspector(DomainError):
     pass
 
 
-def check_inspector(actor: User, inspection: Inspection) -> None:
+def check_inspector(actor: Actor, inspection: Inspection) -> None:
     if actor.id != inspection.inspector_id:
         raise NotInspector(N_("Only the inspector who made the inspection can change or submit it."))
 
@@ -84,11 +88,35 @@ def start_inspection(
     )
     session.add(inspection)
     session.flush()
+    if kind is InspectionKind.follow_up:
+        plan_follow_up(session, inspection)  # what it re-checks: the failed and the critical items
     return inspection
 
 
 class FinalInspection(DomainError):
     pass
+
+
+_STATUS = select(Inspection.status).where(Inspection.id == bindparam("inspection_id"))
+_LOCKED_STATUS = _STATUS.with_for_update()
+#: Autosaves of one inspection may run side by side; a submission or review waits for them, and they for it.
+_SHARED_STATUS = _STATUS.with_for_update(read=True)
+_ANSWER_STATE = select(Answer.id, Answer.revision).where(
+    Answer.inspection_id == bindparam("inspection_id"), Answer.item_key == bindparam("key")
+)
+_ANSWER = select(Answer).where(Answer.inspection_id == bindparam("inspection_id"), Answer.item_key == bindparam("key"))
+
+
+def lock_inspection(session: Session, inspection: Inspection, *, shared: bool = False) -> None:
+    """Serialise the writers of one inspection and re-read its status under the lock.
+
+    Another device may have submitted it, or a reviewer approved it, since it was read: every change of answers,
+    photos or state checks the status as it is now. PostgreSQL locks the row (`shared`: changes of single answers
+    and photos, which may run side by side, but not beside a change of state); SQLite takes its write lock.
+    """
+    lock_for_write(session)
+    status = session.scalar(_SHARED_STATUS if shared else _LOCKED_STATUS, {"inspection_id": inspection.id})
+    set_committed_value(inspection, "status", status)
 
 
 def check_editable(inspection: Inspection) -> None:
@@ -138,15 +166,35 @@ def _result_for(item: Item, given: AnswerInput, value: Decimal | None) -> Answer
     return None if passes is None else (AnswerResult.passed if passes else AnswerResult.failed)
 
 
+@dataclass(frozen=True, slots=True)
+class SavedAnswer:
+    """An answer as `save_answer` stored it (the columns `answer_json` shows)."""
+
+    item_key: str
+    result: AnswerResult | None
+    value: Decimal | None
+    choice: str | None
+    text: str | None
+    comment: str | None
+    revision: int
+    answered_at: datetime
+
+
 def save_answer(
     session: Session,
-    actor: User,
+    actor: Actor,
     inspection: Inspection,
     item_key: str,
     given: AnswerInput,
     base_revision: int | None = None,
-) -> Answer:
-    """Create or change one answer; `base_revision` (when given) must be the stored revision."""
+) -> SavedAnswer:
+    """Create or change one answer; `base_revision` (when given) must be the stored revision.
+
+    This runs on every tap of the walk, so it writes with two plain statements rather than through the unit of work
+    (the ORM's own version check would need the whole answer loaded first): the UPDATE names the revision it
+    replaces, so a change made meanwhile is never overwritten but reported as a StaleAnswer. The actor is only an
+    id here, for the same reason.
+    """
     check_editable(inspection)
     check_inspector(actor, inspection)
     found = inspection.checklist_version.checklist.find_item(item_key)
@@ -157,35 +205,76 @@ def save_answer(
         raise InvalidAnswer(N_("%(key)s does not apply to this building."), key=item_key)
     is_na = given.result is AnswerResult.not_applicable
     value = None if is_na else _value(given.value)
-    result = _result_for(item, given, value)
-    # Only this item's answer: an inspection near its end has a hundred, and autosave runs on every tap.
-    answer = session.scalar(select(Answer).where(Answer.inspection_id == inspection.id, Answer.item_key == item_key))
-    if answer is None:
-        if base_revision:
-            raise InvalidAnswer(
-                N_("%(key)s has no stored answer at revision %(revision)d."), key=item_key, revision=base_revision
-            )
-        answer = Answer(inspection=inspection, item_key=item_key, answered_by=actor)
-        session.add(answer)
-    elif base_revision is not None and base_revision != answer.revision:
-        raise StaleAnswer(answer)
-    answer.result = result
-    answer.value = value
-    answer.choice = None if is_na else given.choice
-    answer.text = given.text
-    answer.comment = given.comment
-    answer.answered_by = actor
-    answer.answered_at = utcnow()
-    session.flush()
-    return answer
+    saved = SavedAnswer(
+        item_key=item_key,
+        result=_result_for(item, given, value),
+        value=value,
+        choice=None if is_na else given.choice,
+        text=given.text,
+        comment=given.comment,
+        revision=1,
+        answered_at=utcnow(),
+    )
+    lock_inspection(session, inspection, shared=True)
+    check_editable(inspection)  # again, as it is now
+    key = {"inspection_id": inspection.id, "key": item_key}
+    session.flush()  # the statements below go round the unit of work: nothing of it may be left pending
+    connection = session.connection()
+    stored = connection.execute(_ANSWER_STATE, key).first()
+    if stored is None and base_revision:
+        raise InvalidAnswer(
+            N_("%(key)s has no stored answer at revision %(revision)d."), key=item_key, revision=base_revision
+        )
+    if stored is not None and base_revision is not None and base_revision != stored.revision:
+        raise StaleAnswer(session.scalars(_ANSWER, key).one())
+    columns = {**_columns(saved), "answered_by_id": actor.id}
+    if stored is None:
+        try:
+            with connection.begin_nested():  # another device may create the same answer at the same moment
+                connection.execute(
+                    insert(Answer).values(inspection_id=inspection.id, item_key=item_key, revision=1, **columns)
+                )
+        except IntegrityError:
+            raise StaleAnswer(session.scalars(_ANSWER, key).one()) from None
+    else:
+        saved = replace(saved, revision=stored.revision + 1)
+        updated = connection.execute(
+            update(Answer)
+            .where(Answer.id == stored.id, Answer.revision == stored.revision)
+            .values(revision=saved.revision, **columns)
+        )
+        if updated.rowcount != 1:
+            raise StaleAnswer(session.scalars(_ANSWER, key).one())
+    _forget_loaded_answers(session, inspection)
+    return saved
+
+
+def _columns(saved: SavedAnswer) -> dict[str, object]:
+    return {
+        "result": saved.result,
+        "value": saved.value,
+        "choice": saved.choice,
+        "text": saved.text,
+        "comment": saved.comment,
+        "answered_at": saved.answered_at,
+    }
+
+
+def _forget_loaded_answers(session: Session, inspection: Inspection) -> None:
+    """Answers this session loaded before a plain write are out of date: the next use reads them again."""
+    session.expire(inspection, ["answers"])
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Answer) and obj.inspection_id == inspection.id:
+            session.expire(obj)
 
 
 def score_inspection(inspection: Inspection) -> ScoreCard:
-    return score(inspection.checklist_version.checklist, inspection.building.features, inspection.responses())
+    return score(inspection_checklist(inspection), inspection.building.features, inspection.responses())
 
 
 def submit_inspection(session: Session, actor: User, inspection: Inspection) -> ScoreCard:
     check_inspector(actor, inspection)
+    lock_inspection(session, inspection)
     card = score_inspection(inspection)
     missing = [r.key for r in card.items if r.missing]
     photos_missing = [state.item.key for state in build_walk(inspection).photos_missing]
@@ -203,11 +292,16 @@ def _check_reviewer(actor: User, inspection: Inspection) -> None:
 
 def approve_inspection(session: Session, actor: User, inspection: Inspection, comment: str | None = None) -> None:
     _check_reviewer(actor, inspection)
+    lock_inspection(session, inspection)
     inspection.approve(actor, comment)
     session.flush()
+    from audit.remediation.services import sync_tasks  # remediation builds on inspections, not the other way
+
+    sync_tasks(session, actor, inspection)
 
 
 def return_inspection(session: Session, actor: User, inspection: Inspection, comment: str) -> None:
     _check_reviewer(actor, inspection)
+    lock_inspection(session, inspection)
     inspection.return_to_inspector(actor, comment)
     session.flush()

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
-from audit.access import INSPECTORS, REVIEWERS, STAFF, allow, get_scoped_or_404
+from audit.access import INSPECTORS, REVIEWERS, STAFF, allow, get_scoped_or_404, own_or_404
 from audit.buildings.models import Building
 from audit.checklists.models import ChecklistVersion
 from audit.errors import DomainError
 from audit.extensions import db
-from audit.i18n import current_language
+from audit.i18n import current_language, translate_all
 from audit.inspections.forms import ReturnForm, ReviewForm, StartInspectionForm, SubmitForm
 from audit.inspections.models import AnswerResult, Inspection, InspectionKind, InspectionStatus
 from audit.inspections.scoring import Outcome, score
@@ -32,9 +33,38 @@ from audit.inspections.services import (
 from audit.inspections.walk import build_walk
 from audit.labels import label
 from audit.photos.models import Photo
-from audit.photos.services import photo_store
+from audit.photos.services import photo_response
+from audit.remediation.follow_up import inspection_checklist
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
+
+#: The section page's fixed texts: each item repeats several of them, so they are translated once per language.
+WALK_TEXTS = {
+    "pass_": _l("Pass"),
+    "fail": _l("Fail"),
+    "na": _l("N/A"),
+    "saved": _l("Saved"),
+    "critical": _l("Critical"),
+    "guidance": _l("Guidance"),
+    "answer": _l("Answer"),
+    "measured": _l("Measured value"),
+    "meets": _l("Meets the threshold"),
+    "misses": _l("Does not meet the threshold"),
+    "notes": _l("Notes"),
+    "comment": _l("Comment"),
+    "add_photo": _l("Add photo"),
+    "photo_required": _l("A photo is required when this item fails."),
+    "photo_of": _l("Photo"),
+    "saving": _l("Saving…"),
+    "unsaved": _l("Not saved — will retry"),
+    "offline": _l("Not saved — offline, kept on this device"),
+    "error": _l("Not saved"),
+    "conflict": _l("Changed by someone else meanwhile. Their answer:"),
+    "keep_mine": _l("Keep mine"),
+    "take_theirs": _l("Use theirs"),
+    "uploading": _l("Uploading photo…"),
+    "photo_failed": _l("The photo could not be saved:"),
+}
 
 
 def _latest_versions() -> list[ChecklistVersion]:
@@ -45,12 +75,21 @@ def _latest_versions() -> list[ChecklistVersion]:
     return list(latest.values())
 
 
-#: What every page of an inspection reads, loaded with the inspection instead of one lazy query at a time.
-INSPECTION_OPTIONS = (joinedload(Inspection.checklist_version), joinedload(Inspection.building))
+#: What every page of an inspection reads, loaded with the inspection instead of one lazy query at a time; built
+#: once, as the walk and autosave run it on every request.
+_INSPECTION_BY_ID = (
+    select(Inspection)
+    .where(Inspection.id == bindparam("inspection_id"))
+    .options(
+        joinedload(Inspection.checklist_version),
+        joinedload(Inspection.building).joinedload(Building.feature_rows),
+    )
+)
 
 
 def inspection_or_404(inspection_id: int) -> Inspection:
-    return get_scoped_or_404(Inspection, inspection_id, INSPECTION_OPTIONS)
+    found = db.session.scalars(_INSPECTION_BY_ID, {"inspection_id": inspection_id}).unique().one_or_none()
+    return own_or_404(found)
 
 
 @bp.get("/")
@@ -85,10 +124,15 @@ def start(building_id: int):  # type: ignore[no-untyped-def]
         for key, v in versions.items()
     ]
     if form.validate_on_submit():
-        inspection = start_inspection(
-            db.session, current_user.user, building, InspectionKind(form.kind.data), versions[form.checklist.data]
-        )
-        return redirect(url_for("inspections.show", inspection_id=inspection.id))
+        try:
+            inspection = start_inspection(
+                db.session, current_user.user, building, InspectionKind(form.kind.data), versions[form.checklist.data]
+            )
+        except DomainError as exc:  # e.g. a follow-up of a building without an approved inspection
+            db.session.rollback()
+            form.kind.errors = [*form.kind.errors, exc.translated()]
+        else:
+            return redirect(url_for("inspections.show", inspection_id=inspection.id))
     skipped = _skipped_sections(building, versions)
     return render_template("inspections/start.html", form=form, building=building, skipped=skipped), (
         422 if form.errors else 200
@@ -138,6 +182,7 @@ def section(inspection_id: int, section_key: str):  # type: ignore[no-untyped-de
         previous=previous,
         following=following,
         editable=editable,
+        t=translate_all(WALK_TEXTS),
     )
 
 
@@ -172,7 +217,7 @@ def save_section(inspection_id: int, section_key: str):  # type: ignore[no-untyp
         abort(404)
     try:
         for key, given in _form_answers(state).items():
-            save_answer(db.session, current_user.user, inspection, key, given)
+            save_answer(db.session, current_user, inspection, key, given)
     except DomainError as exc:
         db.session.rollback()
         flash(_("Nothing was saved: %(reason)s", reason=exc.translated()), "error")
@@ -238,7 +283,7 @@ def return_(inspection_id: int):  # type: ignore[no-untyped-def]
 @allow(STAFF)
 def result(inspection_id: int):  # type: ignore[no-untyped-def]
     inspection = inspection_or_404(inspection_id)
-    checklist = inspection.checklist_version.checklist
+    checklist = inspection_checklist(inspection)  # a follow-up's carried-over items only
     card = score(checklist, inspection.building.features, inspection.responses())
     return render_template(
         "inspections/result.html",
@@ -256,13 +301,6 @@ def result(inspection_id: int):  # type: ignore[no-untyped-def]
 def photo(inspection_id: int, photo_id: int, variant: str = "full"):  # type: ignore[no-untyped-def]
     inspection = inspection_or_404(inspection_id)
     found = get_scoped_or_404(Photo, photo_id)
-    if found.inspection_id != inspection.id or variant not in ("full", "thumb"):
+    if found.inspection_id != inspection.id:
         abort(404)
-    relative = found.thumbnail_path if variant == "thumb" else found.file_path
-    try:
-        path = photo_store().path_for(relative)
-    except ValueError:
-        abort(404)
-    response = send_file(path, mimetype=found.media_type, max_age=3600, conditional=True, etag=found.sha256)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return photo_response(found, variant)

@@ -4,22 +4,84 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, bindparam, select
+from sqlalchemy.orm import Session, object_session
 
-from audit.checklists.schema import Item, Section, is_applicable
+from audit.buildings.features import Feature
+from audit.checklists.schema import Checklist, Item, Section, is_applicable
 from audit.inspections.models import Answer, AnswerResult, Inspection
 from audit.photos.models import Photo
+from audit.remediation.follow_up import follow_up_of, inspection_checklist
+
+if TYPE_CHECKING:  # services import this module
+    from audit.inspections.services import SavedAnswer
+
+#: What the walk shows of an answer and a photo: plain rows, read with two prepared statements (a page shows up
+#: to a hundred answers, and building ORM objects for them costs more than the rest of the query).
+ANSWER_COLUMNS = (
+    Answer.item_key,
+    Answer.result,
+    Answer.value,
+    Answer.choice,
+    Answer.text,
+    Answer.comment,
+    Answer.revision,
+)
+_ANSWERS = select(*ANSWER_COLUMNS).where(Answer.inspection_id == bindparam("inspection_id"))
+_PHOTOS = select(Photo.id, Photo.item_key).where(Photo.inspection_id == bindparam("inspection_id")).order_by(Photo.id)
+_ANSWERED_KEYS = select(Answer.item_key).where(
+    Answer.inspection_id == bindparam("inspection_id"), Answer.result.is_not(None)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Which items of a checklist apply to a building with these features; the same on every request."""
+
+    applicable: frozenset[str]
+    #: Per section, in checklist order: (key, whether any item applies, the applicable scored items' keys).
+    sections: tuple[tuple[str, bool, tuple[str, ...]], ...]
+
+
+#: Layouts by (checklist, features); the checklist is kept in the value, so its id cannot be reused meanwhile.
+_LAYOUTS: dict[tuple[int, frozenset[Feature]], tuple[Checklist, Layout]] = {}
+
+
+def layout(checklist: Checklist, features: frozenset[Feature]) -> Layout:
+    cached = _LAYOUTS.get((id(checklist), features))
+    if cached is not None and cached[0] is checklist:
+        return cached[1]
+    applicable = frozenset(item.key for section, item in checklist.items() if is_applicable(section, item, features))
+    sections = tuple(
+        (
+            section.key,
+            any(item.key in applicable for item in section.items),
+            tuple(item.key for item in section.items if item.is_scored and item.key in applicable),
+        )
+        for section in checklist.sections
+    )
+    if len(_LAYOUTS) > 1024:  # a handful of checklist versions × feature sets; never grows without bound
+        _LAYOUTS.clear()
+    result = _LAYOUTS[(id(checklist), features)] = (checklist, Layout(applicable, sections))
+    return result[1]
+
+
+def inspection_layout(inspection: Inspection) -> Layout:
+    return layout(inspection_checklist(inspection), inspection.building.features)
 
 
 @dataclass(frozen=True, slots=True)
 class ItemState:
     item: Item
     applicable: bool
-    answer: Answer | None
-    photos: tuple[Photo, ...] = ()
+    #: The stored answer (columns as in ANSWER_COLUMNS), or None.
+    answer: Row[Any] | None
+    #: The item's photos as (id, item_key) rows.
+    photos: tuple[Row[Any], ...] = ()
+    #: A follow-up's view of the answer in the inspection it follows up (columns as in ANSWER_COLUMNS), or None.
+    previous: Row[Any] | None = None
 
     @property
     def answered(self) -> bool:
@@ -38,20 +100,20 @@ class ItemState:
 
 @dataclass(frozen=True, slots=True)
 class SectionState:
+    """One section's items and progress, counted once (a page shows every section's progress)."""
+
     section: Section
     items: tuple[ItemState, ...]
+    applicable: bool
+    #: The applicable, scored items: what must be answered.
+    required: tuple[ItemState, ...]
+    answered: int
 
-    @property
-    def applicable(self) -> bool:
-        return any(state.applicable for state in self.items)
-
-    @property
-    def required(self) -> list[ItemState]:
-        return [s for s in self.items if s.applicable and s.item.is_scored]
-
-    @property
-    def answered(self) -> int:
-        return sum(1 for s in self.required if s.answered)
+    @classmethod
+    def of(cls, section: Section, items: tuple[ItemState, ...]) -> SectionState:
+        required = tuple(s for s in items if s.applicable and s.item.is_scored)
+        applicable = any(s.applicable for s in items)
+        return cls(section, items, applicable, required, sum(1 for s in required if s.answered))
 
     @property
     def total(self) -> int:
@@ -94,25 +156,45 @@ class Walk:
 
 def build_walk(inspection: Inspection, *, with_photos: bool = True) -> Walk:
     """The walk; without photos (one query less) when only answers and progress are needed."""
-    features = inspection.building.features
-    answers = {answer.item_key: answer for answer in inspection.answers}
-    photos: dict[str, list[Photo]] = defaultdict(list)
-    for photo in inspection.photos if with_photos else ():
+    session = object_session(inspection)
+    if session is None:
+        raise RuntimeError("the walk is read through the inspection's own session; this one is detached")
+    applicable = inspection_layout(inspection).applicable
+    params = {"inspection_id": inspection.id}
+    # Plain Core rows through the session's connection: the ORM has nothing to add to them. Changes not yet
+    # flushed are flushed first, as the session would.
+    session.flush()
+    connection = session.connection()
+    answers = {row.item_key: row for row in connection.execute(_ANSWERS, params)}
+    photos: dict[str, list[Row[Any]]] = defaultdict(list)
+    for photo in connection.execute(_PHOTOS, params) if with_photos else ():
         photos[photo.item_key].append(photo)
+    follow_up = follow_up_of(inspection)
+    previous = (
+        {row.item_key: row for row in connection.execute(_ANSWERS, {"inspection_id": follow_up.previous_id})}
+        if follow_up
+        else {}
+    )
     sections = tuple(
-        SectionState(
+        SectionState.of(
             section,
             tuple(
-                ItemState(item, is_applicable(section, item, features), answers.get(item.key), tuple(photos[item.key]))
+                ItemState(
+                    item,
+                    item.key in applicable,
+                    answers.get(item.key),
+                    tuple(photos.get(item.key, ())),
+                    previous.get(item.key),
+                )
                 for item in section.items
             ),
         )
-        for section in inspection.checklist_version.checklist.sections
+        for section in inspection_checklist(inspection).sections
     )
     return Walk(inspection, sections)
 
 
-def answer_json(answer: Answer | None, item_key: str) -> dict[str, Any]:
+def answer_json(answer: Answer | SavedAnswer | None, item_key: str) -> dict[str, Any]:
     """An answer as the API and the page's script see it."""
     if answer is None:
         return {
@@ -139,27 +221,21 @@ def answer_json(answer: Answer | None, item_key: str) -> dict[str, Any]:
 
 def answered_keys(session: Session, inspection_id: int) -> set[str]:
     """The keys of the items that have a judgement, without loading the answers themselves."""
-    return set(
-        session.scalars(
-            select(Answer.item_key).where(Answer.inspection_id == inspection_id, Answer.result.is_not(None))
-        )
-    )
+    session.flush()
+    return set(session.connection().scalars(_ANSWERED_KEYS, {"inspection_id": inspection_id}))
 
 
 def progress(inspection: Inspection, answered: set[str]) -> dict[str, Any]:
     """Answered and total scored, applicable items, per section and overall (what the walk's bars show)."""
-    features = inspection.building.features
-    sections = []
-    for section in inspection.checklist_version.checklist.sections:
-        required = [item.key for item in section.items if item.is_scored and is_applicable(section, item, features)]
-        sections.append(
-            {
-                "key": section.key,
-                "applicable": any(is_applicable(section, item, features) for item in section.items),
-                "answered": sum(1 for key in required if key in answered),
-                "total": len(required),
-            }
-        )
+    sections = [
+        {
+            "key": key,
+            "applicable": applies,
+            "answered": sum(1 for item_key in required if item_key in answered),
+            "total": len(required),
+        }
+        for key, applies, required in inspection_layout(inspection).sections
+    ]
     return {
         "answered": sum(s["answered"] for s in sections),
         "total": sum(s["total"] for s in sections),

@@ -18,7 +18,9 @@ bp = Blueprint("main", __name__)
 @public
 def index():  # type: ignore[no-untyped-def]
     # The public start page: what the product is, and no figures about any organisation.
-    if current_user.is_authenticated and current_user.role is not Role.contractor:
+    if current_user.is_authenticated:
+        if current_user.role is Role.contractor:
+            return redirect(url_for("remediation.index", unverified=1))
         return redirect(url_for("buildings.index"))
     checklists = db.session.scalars(
         select(ChecklistVersion).order_by(ChecklistVersion.key, ChecklistVersion.version.desc())

@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from PIL import ExifTags, Image, ImageOps
+from PIL import ExifTags, Image, ImageFile, ImageOps
 
 RejectionCode = Literal["too_large", "not_an_image", "unsupported_format", "too_many_pixels", "corrupt"]
 
@@ -138,8 +138,19 @@ def _decode(raw: bytes, max_dimension: int, max_pixels: int) -> tuple[Image.Imag
         # Let libjpeg decode at 1/2, 1/4 or 1/8 scale where that still leaves twice the pixels needed.
         target = _fitted_size(image.size, max_dimension)
         image.draft(None, (target[0] * 2, target[1] * 2))
-    image.load()
+    _load_whole(image)
     return image, source_format
+
+
+def _load_whole(image: Image.Image) -> None:
+    """Decode every pixel and refuse a truncated file, even after WeasyPrint (imported for the PDFs) has told Pillow,
+    for the whole process, to fill in truncated images instead of failing."""
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        image.load()
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
 def _unidentified_code(raw: bytes) -> RejectionCode:

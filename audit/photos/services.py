@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from typing import Any
+
+from flask import Response, abort, current_app, send_file
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from audit.accounts.models import User
+from audit.accounts.models import Organisation, User
 from audit.checklists.schema import is_applicable
 from audit.errors import N_
 from audit.inspections.models import Inspection
-from audit.inspections.services import InvalidAnswer, check_editable, check_inspector
-from audit.photos.models import Photo
+from audit.inspections.services import InvalidAnswer, check_editable, check_inspector, lock_inspection
+from audit.photos.models import Photo, StoredPhoto
 from audit.photos.processing import process_photo
 from audit.photos.storage import PhotoStore
 
@@ -48,30 +50,53 @@ def add_photo(session: Session, actor: User, inspection: Inspection, item_key: s
         raise InvalidAnswer(N_("%(key)s does not apply to this building."), key=item_key)
     if sum(1 for photo in inspection.photos if photo.item_key == item_key) >= MAX_PHOTOS_PER_ITEM:
         raise InvalidAnswer(N_("%(key)s already has %(count)d photos."), key=item_key, count=MAX_PHOTOS_PER_ITEM)
+    fields = stored_photo_fields(session, actor, raw, inspection.organisation)
+    # Checked again under the lock (after the slow image work, which runs without it): it may have been submitted.
+    lock_inspection(session, inspection, shared=True)
+    check_editable(inspection)
+    photo = Photo(inspection=inspection, item_key=item_key, **fields)
+    session.add(photo)
+    session.flush()
+    return photo
+
+
+def stored_photo_fields(session: Session, actor: User, raw: bytes, organisation: Organisation) -> dict[str, Any]:
+    """Check and clean an upload, write it and its thumbnail to the store: the columns of a `StoredPhoto`.
+
+    Raises PhotoRejected for content that is not a usable image. The files are written before the transaction
+    commits: if it rolls back instead, they are removed again.
+    """
     settings = current_app.config["TRYGGAHUS"]
     processed = process_photo(
         raw,
         max_bytes=settings.max_photo_bytes,
         max_dimension=settings.photo_max_dimension,
-        keep_location=inspection.organisation.keep_photo_location,
+        keep_location=organisation.keep_photo_location,
     )
     store = photo_store()
     written = [store.save(processed.data), store.save(processed.thumbnail)]
-    # Files are written before the transaction commits: if it rolls back instead, they are removed again.
     session.info.setdefault(_UNCOMMITTED, []).extend(store.path_for(path) for path in written)
-    photo = Photo(
-        organisation_id=inspection.organisation_id,
-        inspection=inspection,
-        item_key=item_key,
-        file_path=written[0],
-        thumbnail_path=written[1],
-        sha256=processed.sha256,
-        media_type=processed.media_type,
-        width=processed.width,
-        height=processed.height,
-        size_bytes=len(processed.data),
-        uploaded_by=actor,
-    )
-    session.add(photo)
-    session.flush()
-    return photo
+    return {
+        "organisation_id": organisation.id,
+        "file_path": written[0],
+        "thumbnail_path": written[1],
+        "sha256": processed.sha256,
+        "media_type": processed.media_type,
+        "width": processed.width,
+        "height": processed.height,
+        "size_bytes": len(processed.data),
+        "uploaded_by": actor,
+    }
+
+
+def photo_response(photo: StoredPhoto, variant: str) -> Response:
+    """The photo's file (or its thumbnail) for a user already allowed to see it; 404 for anything else."""
+    if variant not in ("full", "thumb"):
+        abort(404)
+    try:
+        path = photo_store().path_for(photo.thumbnail_path if variant == "thumb" else photo.file_path)
+    except ValueError:
+        abort(404)
+    response = send_file(path, mimetype=photo.media_type, max_age=3600, conditional=True, etag=photo.sha256)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,1 @@
+"""Certificates: issued from approved passing certification inspections, printed as signs, verified publicly."""

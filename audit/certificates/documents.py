@@ -1,0 +1,85 @@
+"""The certificate's sign: plain facts, the QR code, and the PDF (through `audit.pdf.render_pdf`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from flask import current_app
+from markupsafe import Markup
+
+from audit.certificates.models import Certificate
+from audit.i18n import LANGUAGES
+from audit.pdf import render_document, render_pdf
+
+
+class PaperSize(StrEnum):
+    a4 = "A4"
+    a3 = "A3"
+
+
+#: A3 is A4 scaled by √2: the sign is designed once, in A4 millimetres, and scaled.
+SCALE = {PaperSize.a4: 1.0, PaperSize.a3: 2**0.5}
+
+
+def verification_url(token: str) -> str:
+    """The public address of a certificate's verification page, as printed in its QR code."""
+    base = current_app.config["TRYGGAHUS"].public_base_url.rstrip("/")
+    return f"{base}/v/{token}"
+
+
+def qr_svg(data: str) -> Markup:
+    """The QR code as inline vector SVG (it scales to any paper size without blurring)."""
+    import segno
+
+    code = segno.make(data, error="m", micro=False)
+    return Markup(code.svg_inline(omitsize=True, dark="#10231c", border=4))  # noqa: S704 (segno's own SVG)
+
+
+@dataclass(frozen=True, slots=True)
+class SignFacts:
+    """What the sign shows; nothing else reaches its template."""
+
+    number: str
+    street_address: str
+    postcode: str
+    city: str
+    organisation_name: str
+    issued_on: date
+    valid_until: date
+    verification_url: str
+
+
+def sign_facts(certificate: Certificate) -> SignFacts:
+    return SignFacts(
+        number=certificate.number,
+        street_address=certificate.street_address,
+        postcode=certificate.postcode,
+        city=certificate.city,
+        organisation_name=certificate.organisation_name,
+        issued_on=certificate.issued_on,
+        valid_until=certificate.valid_until,
+        verification_url=verification_url(certificate.public_token),
+    )
+
+
+def _sign_context(facts: SignFacts, size: PaperSize, language: str) -> dict[str, object]:
+    if language not in LANGUAGES:
+        raise ValueError(f"no sign in {language!r}")
+    return {"sign": facts, "qr": qr_svg(facts.verification_url), "size": size.value, "k": SCALE[size]}
+
+
+def render_sign(facts: SignFacts, size: PaperSize = PaperSize.a4, language: str = "sv") -> bytes:
+    return render_pdf("pdf/sign.html", _sign_context(facts, size, language), language=language)
+
+
+def sign_document(facts: SignFacts, size: PaperSize = PaperSize.a4, language: str = "sv") -> Any:
+    """The laid-out sign, for joining many into one PDF (see `audit.pdf.join_pdf`)."""
+    return render_document("pdf/sign.html", _sign_context(facts, size, language), language=language)
+
+
+def issued_sign(certificate: Certificate) -> bytes:
+    """The sign as it is stored when the certificate is issued: A4, Swedish."""
+    return render_sign(sign_facts(certificate))

@@ -1,0 +1,218 @@
+"""Certificates, their revocations, the yearly number counter and batch print jobs.
+
+An issued certificate never changes: every fact on it (number, dates, address, organisation, score, the signed
+PDF's sha256) is written once. What happens to it later is recorded elsewhere, so the issued row stays as it was:
+a revocation is a row of its own (`CertificateRevocation`), and a newer certificate for the same building names
+the one it supersedes (`Certificate.supersedes_id`). Its status is worked out from these (see `status.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from audit.accounts.models import Organisation, User
+from audit.buildings.models import Building
+from audit.certificates.numbering import NUMBER_LENGTH
+from audit.certificates.status import CertificateStatus, certificate_status
+from audit.checklists.models import ChecklistVersion
+from audit.database import Base, UTCDateTime, utcnow
+from audit.enums import enum_column_type
+from audit.errors import ImmutableError, InvalidTransition
+from audit.inspections.models import Inspection
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+    __table_args__ = (
+        UniqueConstraint("year", "sequence"),
+        CheckConstraint("sequence >= 1", name="sequence_positive"),
+        CheckConstraint("valid_until > issued_on", name="valid_after_issue"),
+        CheckConstraint("inspected_on <= issued_on", name="inspected_before_issue"),
+        CheckConstraint("score >= 0 AND score <= 1", name="score_range"),
+        CheckConstraint("length(public_token) >= 22", name="token_length"),
+        CheckConstraint("length(pdf_sha256) = 64", name="sha256_length"),
+        CheckConstraint("supersedes_id IS NULL OR supersedes_id <> id", name="supersedes_other"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: e.g. ``TH-2026-000123``: the year of issue and its sequence (also kept apart, for the unique pair).
+    number: Mapped[str] = mapped_column(String(NUMBER_LENGTH), unique=True)
+    year: Mapped[int]
+    sequence: Mapped[int]
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"), index=True)
+    #: The approved certification inspection it was issued from; one certificate per inspection.
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), unique=True)
+    checklist_version_id: Mapped[int] = mapped_column(ForeignKey("checklist_versions.id"))
+    #: The building's certificate this one replaces (the chain of a building's certificates).
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), unique=True)
+    #: The facts printed on the sign, as they were when it was issued (a later change to the building or the
+    #: organisation does not change an issued certificate).
+    street_address: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(10))
+    city: Mapped[str] = mapped_column(String(100))
+    property_designation: Mapped[str | None] = mapped_column(String(100))
+    organisation_name: Mapped[str] = mapped_column(String(200))
+    #: The inspection's total score, 0–1.
+    score: Mapped[Decimal] = mapped_column(Numeric(7, 6))
+    #: Swedish calendar dates: the inspection's submission, the issue, and the last day of validity.
+    inspected_on: Mapped[date] = mapped_column(Date)
+    issued_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date, index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: The secret in the public verification URL (`/v/<token>`): 256 random bits, never a sequence.
+    public_token: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The sign as issued (A4, Swedish) and its sha256, so a printed or mailed copy can be checked later.
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    sign_pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+    organisation: Mapped[Organisation] = relationship()
+    building: Mapped[Building] = relationship()
+    inspection: Mapped[Inspection] = relationship()
+    checklist_version: Mapped[ChecklistVersion] = relationship()
+    issued_by: Mapped[User] = relationship()
+    supersedes: Mapped[Certificate | None] = relationship(remote_side=[id], back_populates="superseded_by")
+    superseded_by: Mapped[Certificate | None] = relationship(back_populates="supersedes", uselist=False)
+    revocation: Mapped[CertificateRevocation | None] = relationship(
+        back_populates="certificate", uselist=False, lazy="joined"
+    )
+
+    @property
+    def address(self) -> str:
+        return f"{self.street_address}, {self.postcode} {self.city}"
+
+    def status(self, today: date) -> CertificateStatus:
+        return certificate_status(
+            valid_until=self.valid_until,
+            revoked=self.revocation is not None,
+            superseded=self.superseded_by is not None,
+            today=today,
+        )
+
+    def __repr__(self) -> str:
+        return f"<Certificate {self.number}>"
+
+
+class CertificateRevocation(Base):
+    """An admin's revocation of a certificate: who, when and why. One per certificate, never changed."""
+
+    __tablename__ = "certificate_revocations"
+    __table_args__ = (CheckConstraint("length(trim(reason)) > 0", name="reason_given"),)
+
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    revoked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    certificate: Mapped[Certificate] = relationship(back_populates="revocation")
+    revoked_by: Mapped[User] = relationship()
+
+
+class CertificateCounter(Base):
+    """The last sequence number used in a year; its row lock makes concurrent issuing take turns."""
+
+    __tablename__ = "certificate_counters"
+    __table_args__ = (CheckConstraint("last_sequence >= 0", name="last_sequence_positive"),)
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_sequence: Mapped[int] = mapped_column(default=0)
+
+
+class BatchStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    finished = "finished"
+    failed = "failed"
+
+
+class BatchFormat(StrEnum):
+    pdf = "pdf"
+    zip = "zip"
+
+
+_B = BatchStatus
+#: A print job runs in the web process that started it; one unfinished after this long has lost that process.
+STALLED_AFTER = timedelta(minutes=30)
+
+
+class BatchJob(Base):
+    """Printing many signs at once: queued → running → finished (some documents may have failed) or failed."""
+
+    __tablename__ = "batch_jobs"
+    __table_args__ = (
+        CheckConstraint("total >= 0 AND done >= 0 AND done <= total", name="progress_range"),
+        CheckConstraint("status <> 'finished' OR (finished_at IS NOT NULL AND done = total)", name="finished_done"),
+        CheckConstraint("status NOT IN ('running', 'finished', 'failed') OR started_at IS NOT NULL", name="started"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[BatchStatus] = mapped_column(enum_column_type(BatchStatus, "batch_status"), default=_B.queued)
+    format: Mapped[BatchFormat] = mapped_column(enum_column_type(BatchFormat, "batch_format"))
+    #: What to print: certificate ids, paper size and language.
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    total: Mapped[int] = mapped_column(default=0)
+    #: Documents handled so far, failed ones included.
+    done: Mapped[int] = mapped_column(default=0)
+    #: One entry per failed document: {"number": ..., "error": ...}.
+    errors: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    #: The finished file, relative to the instance folder's `batches/`.
+    result_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def stalled(self, now: datetime) -> bool:
+        """Unfinished long after it began: the process running it is gone (restarted), it will not finish."""
+        return self.status in (_B.queued, _B.running) and now - self.created_at > STALLED_AFTER
+
+    def start(self, total: int) -> None:
+        if self.status is not _B.queued:
+            raise InvalidTransition("batch job", self.status.value, "running")
+        self.status, self.total, self.started_at = _B.running, total, utcnow()
+
+    def finish(self, result_name: str | None, errors: list[dict[str, str]]) -> None:
+        if self.status is not _B.running or self.done != self.total:
+            raise InvalidTransition("batch job", self.status.value, "finished")
+        self.status, self.result_name, self.errors, self.finished_at = _B.finished, result_name, errors, utcnow()
+
+    def fail(self, error: str) -> None:
+        if self.status in (_B.finished, _B.failed):
+            raise InvalidTransition("batch job", self.status.value, "failed")
+        self.status, self.finished_at = _B.failed, utcnow()
+        self.started_at = self.started_at or self.finished_at
+        self.errors = [*self.errors, {"number": "", "error": error}]
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_issued_certificates(session: Session, _context: Any, _instances: Any) -> None:
+    """Issued certificates and revocations are final: never updated, never deleted (only with their organisation)."""
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, Certificate | CertificateRevocation) and (obj in session.deleted or _changed_columns(obj)):
+            raise ImmutableError(f"{obj!r} is issued and can no longer change")
+
+
+def _changed_columns(obj: Base) -> list[str]:
+    """Stored values about to change (a newer certificate or a revocation pointing at it is not a change)."""
+    state = inspect(obj)
+    return [attr.key for attr in state.mapper.column_attrs if state.attrs[attr.key].history.has_changes()]

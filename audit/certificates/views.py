@@ -1,0 +1,285 @@
+"""Certificates: issue, show, revoke, the sign and report PDFs, batch printing, and public verification."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import send_file as flask_send_file
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
+
+from audit.access import ADMINS, REVIEWERS, STAFF, allow, get_scoped_or_404, public
+from audit.buildings.models import Area, Building
+from audit.certificates import batch
+from audit.certificates.documents import PaperSize, issued_sign, render_sign, sign_facts, verification_url
+from audit.certificates.forms import BatchForm, IssueForm, RevokeForm
+from audit.certificates.models import BatchFormat, BatchJob, BatchStatus, Certificate
+from audit.certificates.report import render_report
+from audit.certificates.services import (
+    building_certificates,
+    certificate_by_token,
+    certificate_for_inspection,
+    current_certificates,
+    issue_certificate,
+    issue_problem,
+    latest_certificate,
+    revoke_certificate,
+)
+from audit.certificates.status import today_in_sweden
+from audit.database import utcnow
+from audit.errors import DomainError
+from audit.extensions import db, limiter
+from audit.i18n import LANGUAGES, current_language
+from audit.inspections.models import Inspection
+from audit.inspections.views import inspection_or_404
+
+bp = Blueprint("certificates", __name__)
+
+
+def _today() -> date:
+    """Today in Sweden, or the date set in `TRYGGAHUS_FROZEN_DATE` (ISO) to see the app on another day."""
+    frozen = current_app.config.get("TRYGGAHUS_FROZEN_DATE")
+    return date.fromisoformat(frozen) if frozen else today_in_sweden()
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/certificates/")
+@allow(STAFF)
+def index():  # type: ignore[no-untyped-def]
+    certificates = db.session.scalars(
+        select(Certificate)
+        .where(Certificate.organisation_id == current_user.organisation_id)
+        .options(selectinload(Certificate.superseded_by), selectinload(Certificate.building))
+        .order_by(Certificate.id.desc())
+        .limit(500)
+    ).all()
+    return render_template(
+        "certificates/index.html", certificates=certificates, today=_today(), batch_form=_batch_form()
+    )
+
+
+@bp.post("/inspections/<int:inspection_id>/certificate")
+@allow(REVIEWERS)
+def issue(inspection_id: int):  # type: ignore[no-untyped-def]
+    inspection = inspection_or_404(inspection_id)
+    if not IssueForm().validate_on_submit():
+        abort(400)
+    try:
+        certificate = issue_certificate(db.session, current_user.user, inspection, issued_sign, today=_today())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "error")
+        return redirect(url_for("inspections.result", inspection_id=inspection_id), 303)
+    flash(_("Certificate %(number)s was issued.", number=certificate.number), "success")
+    return redirect(url_for("certificates.show", certificate_id=certificate.id), 303)
+
+
+@bp.get("/certificates/<int:certificate_id>")
+@allow(STAFF)
+def show(certificate_id: int):  # type: ignore[no-untyped-def]
+    certificate = get_scoped_or_404(Certificate, certificate_id)
+    return render_template(
+        "certificates/show.html",
+        certificate=certificate,
+        status=certificate.status(_today()),
+        url=verification_url(certificate.public_token),
+        history=building_certificates(db.session, certificate.building),
+        revoke_form=RevokeForm(),
+    )
+
+
+@bp.get("/certificates/<int:certificate_id>/sign.pdf")
+@allow(STAFF)
+def sign(certificate_id: int):  # type: ignore[no-untyped-def]
+    """`?size=A3`, `?language=en`. A4 Swedish is the stored, issued document (its sha256 is on record); the other
+    sizes and languages are made from the same facts."""
+    certificate = get_scoped_or_404(Certificate, certificate_id)
+    size = PaperSize.a3 if request.args.get("size", "").upper() == "A3" else PaperSize.a4
+    # Not `lang`: that one also switches the user's own pages to the language (audit/i18n.py).
+    language = request.args.get("language") if request.args.get("language") in LANGUAGES else "sv"
+    if size is PaperSize.a4 and language == "sv":
+        data = certificate.sign_pdf
+    else:
+        data = render_sign(sign_facts(certificate), size, language)
+    return _pdf(data, f"{certificate.number}-{size.value}-{language}.pdf")
+
+
+@bp.post("/certificates/<int:certificate_id>/revoke")
+@allow(ADMINS)
+def revoke(certificate_id: int):  # type: ignore[no-untyped-def]
+    certificate = get_scoped_or_404(Certificate, certificate_id)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        flash(_("Write why the certificate is revoked."), "error")
+        return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
+    try:
+        revoke_certificate(db.session, current_user.user, certificate, form.reason.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "error")
+        return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
+    flash(_("Certificate %(number)s was revoked.", number=certificate.number), "success")
+    return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
+
+
+@bp.get("/inspections/<int:inspection_id>/report.pdf")
+@allow(STAFF)
+def report(inspection_id: int):  # type: ignore[no-untyped-def]
+    inspection = inspection_or_404(inspection_id)
+    try:
+        data = render_report(inspection, current_language())
+    except DomainError as exc:
+        flash(exc.translated(), "error")
+        return redirect(url_for("inspections.show", inspection_id=inspection_id), 303)
+    return _pdf(data, f"report-{inspection.id}.pdf")
+
+
+@bp.get("/buildings/<int:building_id>/certificates")
+@allow(STAFF)
+def building(building_id: int):  # type: ignore[no-untyped-def]
+    found = get_scoped_or_404(Building, building_id)
+    certificates = building_certificates(db.session, found)
+    return render_template("certificates/building.html", building=found, certificates=certificates, today=_today())
+
+
+@bp.app_template_global()
+def certificate_panel(inspection: Inspection | None = None, building: Building | None = None) -> dict[str, object]:
+    """For the inspection result and building pages: the certificate there is, and whether one can be issued."""
+    if inspection is not None:
+        certificate = certificate_for_inspection(db.session, inspection)
+        eligible = certificate is None and issue_problem(inspection) is None
+    else:
+        certificate = latest_certificate(db.session, building.id) if building is not None else None
+        eligible = False
+    return {
+        "certificate": certificate,
+        "status": certificate.status(_today()) if certificate else None,
+        "can_issue": eligible and current_user.role in REVIEWERS,
+        "form": IssueForm() if eligible else None,
+    }
+
+
+# --- batch printing ---------------------------------------------------------------------------------------------
+
+
+def _batch_form() -> BatchForm:
+    form = BatchForm()
+    organisation_id = current_user.organisation_id
+    areas = db.session.scalars(select(Area).where(Area.organisation_id == organisation_id).order_by(Area.name))
+    form.area.choices = [SelectChoice("0", _("Every area")), *(SelectChoice(str(area.id), area.name) for area in areas)]
+    buildings = db.session.scalars(
+        select(Building).where(Building.organisation_id == organisation_id).order_by(Building.name)
+    )
+    form.buildings.choices = [SelectChoice(str(b.id), f"{b.name} — {b.street_address}") for b in buildings]
+    return form
+
+
+@bp.post("/certificates/batch")
+@allow(REVIEWERS)
+def batch_start():  # type: ignore[no-untyped-def]
+    form = _batch_form()
+    if not form.validate_on_submit():
+        flash(_("Choose what to print."), "error")
+        return redirect(url_for("certificates.index"), 303)
+    area_id = int(form.area.data or 0) or None
+    building_ids = [int(ident) for ident in form.buildings.data or []] or None
+    certificates = current_certificates(
+        db.session, current_user.organisation_id, area_id=area_id, building_ids=building_ids, today=_today()
+    )
+    if not certificates:
+        flash(_("There are no valid certificates to print for that choice."), "error")
+        return redirect(url_for("certificates.index"), 303)
+    job = batch.create_job(
+        db.session,
+        current_user.id,
+        current_user.organisation_id,
+        certificates,
+        BatchFormat(form.format.data),
+        PaperSize(form.size.data),
+        form.language.data or "sv",
+    )
+    batch.start_after_commit(db.session(), job.id)
+    return redirect(url_for("certificates.batch_show", job_id=job.id), 303)
+
+
+def _job_or_404(job_id: int) -> BatchJob:
+    return get_scoped_or_404(BatchJob, job_id)
+
+
+def _job_state(job: BatchJob) -> dict[str, object]:
+    return {
+        "id": job.id,
+        "status": "stalled" if job.stalled(utcnow()) else job.status.value,
+        "total": job.total,
+        "done": job.done,
+        "errors": job.errors,
+        "download": url_for("certificates.batch_download", job_id=job.id) if job.result_name else None,
+    }
+
+
+@bp.get("/certificates/batch/<int:job_id>")
+@allow(REVIEWERS)
+def batch_show(job_id: int):  # type: ignore[no-untyped-def]
+    job = _job_or_404(job_id)
+    return render_template("certificates/batch.html", job=job, state=_job_state(job))
+
+
+@bp.get("/certificates/batch/<int:job_id>/progress")
+@allow(REVIEWERS)
+def batch_progress(job_id: int):  # type: ignore[no-untyped-def]
+    return jsonify(_job_state(_job_or_404(job_id)))
+
+
+@bp.get("/certificates/batch/<int:job_id>/download")
+@allow(REVIEWERS)
+def batch_download(job_id: int):  # type: ignore[no-untyped-def]
+    job = _job_or_404(job_id)
+    if job.status is not BatchStatus.finished or not job.result_name:
+        abort(404)
+    path = batch.batch_folder() / job.result_name
+    if not path.is_file():
+        abort(404)
+    return flask_send_file(
+        path,
+        mimetype=batch.MEDIA_TYPES[job.format],
+        as_attachment=True,
+        download_name=f"trygga-hus-signs-{job.id}.{job.format.value}",
+        max_age=0,
+    )
+
+
+# --- public verification ----------------------------------------------------------------------------------------
+
+
+def _verify_limit() -> str:
+    return current_app.config["TRYGGAHUS"].verify_rate_limit
+
+
+@bp.get("/v/<token>")
+@public
+@limiter.limit(_verify_limit)
+def verify(token: str):  # type: ignore[no-untyped-def]
+    """What anyone who scans the sign may know: status, address, dates, the issuer. Nothing personal."""
+    certificate = certificate_by_token(db.session, token)
+    if certificate is None:
+        abort(404)
+    today = _today()
+    response = Response(
+        render_template(
+            "certificates/verify.html", certificate=certificate, status=certificate.status(today), today=today
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,196 @@
+"""Remediation: tasks from an approved inspection's findings, the workflow steps, assignment and due dates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit.accounts.models import Membership, Role, User
+from audit.certificates.status import local_date, today_in_sweden
+from audit.checklists.schema import is_applicable
+from audit.database import utcnow
+from audit.errors import N_, DomainError
+from audit.inspections.models import AnswerResult, Inspection, InspectionStatus
+from audit.inspections.services import InvalidAnswer
+from audit.photos.services import stored_photo_fields
+from audit.remediation.models import RemediationTask, TaskEvent, TaskPhoto
+from audit.remediation.workflow import TaskStatus
+
+#: Most evidence photos one task can have.
+MAX_PHOTOS_PER_TASK = 20
+#: Who can be given a task: everyone in the organisation except read-only viewers.
+ASSIGNABLE_ROLES = (Role.contractor, Role.manager, Role.admin, Role.inspector)
+
+
+def today() -> date:
+    """Due dates and "overdue" are Swedish calendar days."""
+    return today_in_sweden()
+
+
+# --- tasks from findings ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class TaskSync:
+    """What approving an inspection did to the building's tasks."""
+
+    created: list[RemediationTask] = field(default_factory=list)
+    verified: list[RemediationTask] = field(default_factory=list)
+    failed_again: list[RemediationTask] = field(default_factory=list)
+
+
+def sync_tasks(session: Session, actor: User, inspection: Inspection) -> TaskSync:
+    """Turn an approved inspection's answers into task changes; running it again changes nothing.
+
+    A failed item gets a task (severity and due date from the item's remediation defaults), unless the building
+    already has an unverified task for it from an earlier inspection: that one is noted as failed again. An item
+    that passes verifies such an earlier task. A task from a later inspection (approved first) is newer evidence
+    and is left as it is.
+    """
+    if inspection.status is not InspectionStatus.approved:
+        raise DomainError(N_("Tasks are made from approved inspections only."))
+    checklist = inspection.checklist_version.checklist
+    features = inspection.building.features
+    answers = {answer.item_key: answer for answer in inspection.answers}
+    own = set(session.scalars(select(RemediationTask.item_key).where(RemediationTask.inspection_id == inspection.id)))
+    unverified = {
+        task.item_key: task
+        for task in session.scalars(
+            select(RemediationTask).where(
+                RemediationTask.building_id == inspection.building_id, RemediationTask.status != TaskStatus.verified
+            )
+        )
+    }
+    noted = set(session.scalars(select(TaskEvent.task_id).where(TaskEvent.inspection_id == inspection.id)))
+    approved_on = local_date(inspection.reviewed_at or utcnow())
+    result = TaskSync()
+    for section, item in checklist.items():
+        answer = answers.get(item.key)
+        if answer is None or not is_applicable(section, item, features) or item.key in own:
+            continue
+        task = unverified.get(item.key)
+        if task is not None and task.inspection_id > inspection.id:
+            continue
+        if answer.result is AnswerResult.passed and task is not None:
+            task.verify_by_inspection(actor, inspection)
+            result.verified.append(task)
+        elif answer.result is AnswerResult.failed and task is not None:
+            if task.id not in noted:
+                task.note_failed_again(actor, inspection, answer.comment)
+                result.failed_again.append(task)
+        elif answer.result is AnswerResult.failed and item.remediation is not None:
+            task = RemediationTask(
+                organisation_id=inspection.organisation_id,
+                building_id=inspection.building_id,
+                inspection=inspection,
+                section_key=section.key,
+                item_key=item.key,
+                item_text_sv=item.text.sv,
+                item_text_en=item.text.en,
+                critical=item.critical,
+                severity=item.remediation.severity,
+                due_date=approved_on + timedelta(days=item.remediation.fix_days),
+                finding=answer.comment,
+            )
+            task.record_creation(actor)
+            session.add(task)
+            result.created.append(task)
+    session.flush()
+    return result
+
+
+# --- the workflow ----------------------------------------------------------------------------------------------
+
+
+def start_task(session: Session, actor: User, task: RemediationTask) -> None:
+    task.start(actor)
+    session.flush()
+
+
+def complete_task(session: Session, actor: User, task: RemediationTask, comment: str) -> None:
+    task.complete(actor, comment)
+    session.flush()
+
+
+def verify_task(session: Session, actor: User, task: RemediationTask, comment: str | None = None) -> None:
+    task.verify(actor, comment)
+    session.flush()
+
+
+def reopen_task(session: Session, actor: User, task: RemediationTask, comment: str) -> None:
+    task.reopen(actor, comment)
+    session.flush()
+
+
+def assignable_users(session: Session, organisation_id: int) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.organisation_id == organisation_id,
+                Membership.role.in_(ASSIGNABLE_ROLES),
+                User.active.is_(True),
+            )
+            .order_by(User.name)
+        )
+    )
+
+
+def assign_tasks(
+    session: Session, actor: User, organisation_id: int, tasks: Iterable[RemediationTask], assignee: User | None
+) -> int:
+    """Give tasks to a member of the organisation (or to nobody); all or none of them."""
+    tasks = list(tasks)
+    if assignee is not None and assignee.id not in {user.id for user in assignable_users(session, organisation_id)}:
+        raise DomainError(N_("Tasks can only be given to active members of the organisation who may work on them."))
+    if any(task.organisation_id != organisation_id for task in tasks):
+        raise DomainError(N_("Tasks can only be given to active members of the organisation who may work on them."))
+    for task in tasks:
+        task.assign(actor, assignee)
+    session.flush()
+    return len(tasks)
+
+
+def change_due_date(session: Session, actor: User, task: RemediationTask, due: date, reason: str) -> None:
+    task.change_due_date(actor, due, reason)
+    session.flush()
+
+
+def add_task_photo(session: Session, actor: User, task: RemediationTask, raw: bytes) -> TaskPhoto:
+    """A photo of the fixed item; raises PhotoRejected for content that is not a usable image."""
+    if not task.status.active:
+        raise DomainError(N_("The task is marked done: its photos are final."))
+    if len(task.photos) >= MAX_PHOTOS_PER_TASK:
+        raise InvalidAnswer(N_("%(key)s already has %(count)d photos."), key=task.item_key, count=MAX_PHOTOS_PER_TASK)
+    photo = TaskPhoto(task=task, **stored_photo_fields(session, actor, raw, task.building.organisation))
+    session.add(photo)
+    session.flush()
+    return photo
+
+
+def record_work(
+    session: Session, actor: User, task: RemediationTask, comment: str, photo: bytes | None, *, done: bool
+) -> None:
+    """The assignee's report from the site: an optional photo, and (when `done`) the task marked done with it."""
+    if photo:
+        add_task_photo(session, actor, task, photo)
+    if done:
+        complete_task(session, actor, task, comment)
+
+
+def finding_photos(session: Session, task: RemediationTask) -> list:  # type: ignore[type-arg]
+    """The inspector's photos of the failed item (in the inspection that created the task)."""
+    from audit.photos.models import Photo
+
+    return list(
+        session.scalars(
+            select(Photo)
+            .where(Photo.inspection_id == task.inspection_id, Photo.item_key == task.item_key)
+            .order_by(Photo.id)
+        )
+    )

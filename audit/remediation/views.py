@@ -1,0 +1,433 @@
+"""Remediation tasks: the manager's list and dashboard, a task's page and workflow, photos and exports.
+
+Contractors see only the tasks assigned to them (anything else answers 404, as another organisation's data does)
+and never the inspection or the buildings pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.datastructures import MultiDict
+from wtforms.fields.choices import SelectChoice
+
+from audit.access import ALL_ROLES, REVIEWERS, STAFF, allow, get_scoped_or_404
+from audit.accounts.models import Membership, Role, User
+from audit.api.views import PHOTO_PROBLEMS
+from audit.buildings.models import Area, Building
+from audit.checklists.schema import Severity
+from audit.errors import DomainError
+from audit.extensions import db
+from audit.i18n import current_language
+from audit.labels import label
+from audit.photos.models import Photo
+from audit.photos.processing import PhotoRejected
+from audit.photos.services import photo_response
+from audit.remediation import export, queries
+from audit.remediation.chart import line_chart
+from audit.remediation.filters import UNASSIGNED, TaskFilter, parse_filter
+from audit.remediation.forms import AssignForm, DueDateForm, ReopenForm, StartForm, VerifyForm, WorkForm
+from audit.remediation.models import RemediationTask, TaskEvent, TaskPhoto
+from audit.remediation.presentation import task_table
+from audit.remediation.services import (
+    assign_tasks,
+    assignable_users,
+    change_due_date,
+    finding_photos,
+    record_work,
+    reopen_task,
+    start_task,
+    today,
+    verify_task,
+)
+from audit.remediation.workflow import TaskStatus, allowed_actions
+
+bp = Blueprint("remediation", __name__, url_prefix="/tasks")
+
+#: Everyone who can be given tasks and work on them (read-only viewers cannot).
+WORKERS = ALL_ROLES - {Role.viewer}
+#: The dashboard's names for a building's certification state (see `audit.remediation.dashboard`).
+CERTIFICATION_STATES = {
+    "valid": _l("Certified"),
+    "expired": _l("Certificate expired"),
+    "revoked": _l("Certificate revoked"),
+    "not_certified": _l("Not certified"),
+}
+TASK_OPTIONS = (
+    joinedload(RemediationTask.building).joinedload(Building.area),
+    joinedload(RemediationTask.assignee),
+    selectinload(RemediationTask.photos),
+)
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict[str, Any]:
+    return {"building_tasks": building_tasks, "page_labels": page_labels}
+
+
+def page_labels() -> dict[Any, str]:
+    """Statuses' and severities' names, translated once for a page that shows many tasks."""
+    return {**{member: label(member) for member in (*TaskStatus, *Severity)}, "overdue": _("Overdue")}
+
+
+def building_tasks(building_id: int) -> tuple[int, int]:
+    """(open, overdue) tasks of a building, for the buildings pages: one query per request for all buildings."""
+    counts = g.get("building_task_counts")
+    if counts is None:
+        counts = g.building_task_counts = queries.building_task_counts(
+            db.session, current_user.organisation_id, today()
+        )
+    return counts.get(building_id, (0, 0))
+
+
+def task_or_404(task_id: int, *, work: bool = False) -> RemediationTask:
+    """The task, if the current user may see it (contractors: only their own), and work on it when `work`."""
+    task = get_scoped_or_404(RemediationTask, task_id, TASK_OPTIONS)
+    mine = task.assignee_id == current_user.id
+    if current_user.role is Role.contractor and not mine:
+        abort(404)
+    if work and current_user.role not in REVIEWERS and not mine:
+        abort(403)
+    return task
+
+
+def _filter() -> TaskFilter:
+    """The list's filter from the query string; a contractor's is always "assigned to me"."""
+    chosen = parse_filter(request.args)
+    if current_user.role is Role.contractor:
+        return replace(chosen, assignee=current_user.id)
+    return chosen
+
+
+@bp.get("/")
+@allow(ALL_ROLES)
+def index():  # type: ignore[no-untyped-def]
+    chosen = _filter()
+    page = queries.task_page(db.session, current_user.organisation_id, chosen, today())
+    if current_user.role is Role.contractor:
+        return render_template("remediation/mine.html", page=page, chosen=chosen, today=today())
+    organisation_id = current_user.organisation_id
+    areas = db.session.scalars(select(Area).where(Area.organisation_id == organisation_id).order_by(Area.name))
+    buildings = db.session.execute(
+        select(Building.id, Building.name).where(Building.organisation_id == organisation_id).order_by(Building.name)
+    ).all()
+    users = assignable_users(db.session, organisation_id)
+    return render_template(
+        "remediation/list.html",
+        page=page,
+        chosen=chosen,
+        today=today(),
+        areas=list(areas),
+        buildings=buildings,
+        users=users,
+        severities=list(Severity),
+        statuses=list(TaskStatus),
+        unassigned=UNASSIGNED,
+        assign_form=_assign_form(users),
+        can_manage=current_user.role in REVIEWERS,
+    )
+
+
+def _assign_form(users: list[User], formdata: MultiDict[str, str] | None = None) -> AssignForm:
+    form = AssignForm(formdata=formdata) if formdata is not None else AssignForm()
+    form.assignee.choices = [SelectChoice("", _("Nobody")), *(SelectChoice(str(u.id), u.name) for u in users)]
+    return form
+
+
+@bp.get("/<int:task_id>")
+@allow(ALL_ROLES)
+def show(task_id: int):  # type: ignore[no-untyped-def]
+    return _task_page(task_or_404(task_id))
+
+
+def _task_page(task: RemediationTask, status: int = 200) -> tuple[str, int]:
+    events = db.session.scalars(
+        select(TaskEvent)
+        .where(TaskEvent.task_id == task.id)
+        .options(joinedload(TaskEvent.actor), joinedload(TaskEvent.assignee))
+        .order_by(TaskEvent.id)
+    ).all()
+    manages = current_user.role in REVIEWERS
+    users = assignable_users(db.session, current_user.organisation_id) if manages else []
+    assign_form = _assign_form(users)
+    assign_form.assignee.data = str(task.assignee_id or "")
+    due_form = DueDateForm(due_date=task.due_date)
+    return render_template(
+        "remediation/show.html",
+        task=task,
+        events=events,
+        findings=finding_photos(db.session, task),
+        today=today(),
+        actions=allowed_actions(task.status),
+        manages=manages,
+        works=manages or task.assignee_id == current_user.id,
+        start_form=StartForm(),
+        work_form=WorkForm(),
+        verify_form=VerifyForm(),
+        reopen_form=ReopenForm(),
+        assign_form=assign_form,
+        due_form=due_form,
+        lang=current_language(),
+    ), status
+
+
+def _back(task: RemediationTask) -> Any:
+    return redirect(url_for("remediation.show", task_id=task.id), code=303)
+
+
+def _step(task: RemediationTask, step: Callable[[], object], done: str) -> Any:
+    """Take one workflow step and say so, or say why it was refused; back to the task's page either way."""
+    try:
+        step()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "error")
+    else:
+        flash(done, "success")
+    return _back(task)
+
+
+@bp.post("/<int:task_id>/start")
+@allow(WORKERS)
+def start(task_id: int):  # type: ignore[no-untyped-def]
+    task = task_or_404(task_id, work=True)
+    if not StartForm().validate_on_submit():
+        abort(400)
+    return _step(task, lambda: start_task(db.session, current_user.user, task), _("The task is in progress."))
+
+
+@bp.post("/<int:task_id>/work")
+@allow(WORKERS)
+def work(task_id: int):  # type: ignore[no-untyped-def]
+    """A photo of the fixed item, and (action "done") the task marked done with a comment."""
+    task = task_or_404(task_id, work=True)
+    form = WorkForm()
+    if not form.validate_on_submit():
+        abort(400)
+    upload = form.photo.data
+    raw = upload.read() if upload else b""
+    done = form.action.data == "done"
+    if not raw and not done:
+        flash(_("Choose a photo first."), "error")
+        return _back(task)
+    try:
+        record_work(db.session, current_user.user, task, form.comment.data or "", raw or None, done=done)
+    except PhotoRejected as exc:
+        db.session.rollback()
+        flash(str(PHOTO_PROBLEMS.get(exc.code, PHOTO_PROBLEMS["not_an_image"])), "error")
+        return _task_page(task_or_404(task_id), {"too_large": 413, "too_many_pixels": 413}.get(exc.code, 415))
+    except DomainError as exc:
+        # A photo that was saved stays saved: only the step that was refused is not taken.
+        flash(exc.translated(), "error")
+        return _back(task)
+    flash(_("The task is marked done.") if done else _("The photo was saved."), "success")
+    return _back(task)
+
+
+@bp.post("/<int:task_id>/verify")
+@allow(REVIEWERS)
+def verify(task_id: int):  # type: ignore[no-untyped-def]
+    task = task_or_404(task_id)
+    form = VerifyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _step(
+        task, lambda: verify_task(db.session, current_user.user, task, form.comment.data), _("The task is verified.")
+    )
+
+
+@bp.post("/<int:task_id>/reopen")
+@allow(REVIEWERS)
+def reopen(task_id: int):  # type: ignore[no-untyped-def]
+    task = task_or_404(task_id)
+    form = ReopenForm()
+    form.validate_on_submit()  # an empty reason is refused by the workflow, with its own message
+    return _step(
+        task,
+        lambda: reopen_task(db.session, current_user.user, task, form.comment.data or ""),
+        _("The task was reopened."),
+    )
+
+
+def _assignee(form: AssignForm, users: list[User]) -> User | None:
+    return next((user for user in users if str(user.id) == form.assignee.data), None)
+
+
+@bp.post("/<int:task_id>/assign")
+@allow(REVIEWERS)
+def assign(task_id: int):  # type: ignore[no-untyped-def]
+    task = task_or_404(task_id)
+    users = assignable_users(db.session, current_user.organisation_id)
+    form = _assign_form(users, request.form)
+    if not form.validate_on_submit():
+        abort(400)
+    assignee = _assignee(form, users)
+    return _step(
+        task,
+        lambda: assign_tasks(db.session, current_user.user, current_user.organisation_id, [task], assignee),
+        _("The task was assigned."),
+    )
+
+
+@bp.post("/assign")
+@allow(REVIEWERS)
+def assign_many():  # type: ignore[no-untyped-def]
+    users = assignable_users(db.session, current_user.organisation_id)
+    form = _assign_form(users, request.form)
+    back = redirect(request.form.get("back") or url_for("remediation.index"), code=303)
+    if not form.validate_on_submit():
+        abort(400)
+    ids = [int(value) for value in form.tasks.data or [] if value.isdigit()][:1000]
+    tasks = db.session.scalars(
+        select(RemediationTask).where(
+            RemediationTask.id.in_(ids), RemediationTask.organisation_id == current_user.organisation_id
+        )
+    ).all()
+    if not tasks:
+        flash(_("Choose the tasks to assign."), "error")
+        return back
+    try:
+        count = assign_tasks(db.session, current_user.user, current_user.organisation_id, tasks, _assignee(form, users))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "error")
+        return back
+    flash(_("%(count)d tasks were assigned.", count=count), "success")
+    return back
+
+
+@bp.post("/<int:task_id>/due-date")
+@allow(REVIEWERS)
+def due_date(task_id: int):  # type: ignore[no-untyped-def]
+    task = task_or_404(task_id)
+    form = DueDateForm()
+    if not form.validate_on_submit() or form.due_date.data is None:
+        flash(_("Give the new due date and the reason for it."), "error")
+        return _back(task)
+    due, reason = form.due_date.data, form.reason.data or ""
+    return _step(
+        task, lambda: change_due_date(db.session, current_user.user, task, due, reason), _("The due date was changed.")
+    )
+
+
+# --- photos ------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/<int:task_id>/findings/<int:photo_id>")
+@bp.get("/<int:task_id>/findings/<int:photo_id>/<variant>")
+@allow(ALL_ROLES)
+def finding_photo(task_id: int, photo_id: int, variant: str = "full") -> Response:
+    """The inspector's photo of the failed item: shown with the task, without access to the inspection."""
+    task = task_or_404(task_id)
+    photo = get_scoped_or_404(Photo, photo_id)
+    if photo.inspection_id != task.inspection_id or photo.item_key != task.item_key:
+        abort(404)
+    return photo_response(photo, variant)
+
+
+@bp.get("/<int:task_id>/evidence/<int:photo_id>")
+@bp.get("/<int:task_id>/evidence/<int:photo_id>/<variant>")
+@allow(ALL_ROLES)
+def evidence_photo(task_id: int, photo_id: int, variant: str = "full") -> Response:
+    task = task_or_404(task_id)
+    photo = get_scoped_or_404(TaskPhoto, photo_id)
+    if photo.task_id != task.id:
+        abort(404)
+    return photo_response(photo, variant)
+
+
+# --- the dashboard ---------------------------------------------------------------------------------------------
+
+
+@bp.get("/dashboard")
+@allow(STAFF)
+def dashboard():  # type: ignore[no-untyped-def]
+    from audit.remediation.dashboard import certification_overview
+
+    organisation_id = current_user.organisation_id
+    day = today()
+    trend = queries.open_task_trend(db.session, organisation_id, day)
+    return render_template(
+        "remediation/dashboard.html",
+        areas=queries.area_task_counts(db.session, organisation_id, day),
+        chart=line_chart([(f"{d.day}/{d.month}", count) for d, count in trend]),
+        trend=trend,
+        certification=certification_overview(db.session, organisation_id, day),
+        cert_states=CERTIFICATION_STATES,
+        today=day,
+    )
+
+
+# --- exports -----------------------------------------------------------------------------------------------------
+
+
+def _download(data: bytes, mimetype: str, name: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _export_table() -> tuple[list[str], list[list[export.Cell]]]:
+    tasks = queries.all_tasks(db.session, current_user.organisation_id, _filter(), today())
+    return task_table(tasks, today(), current_language())
+
+
+@bp.get("/export.csv")
+@allow(STAFF)
+def export_csv() -> Response:
+    header, rows = _export_table()
+    return _download(export.to_csv(header, rows), "text/csv; charset=utf-8", f"tasks-{today().isoformat()}.csv")
+
+
+@bp.get("/export.xlsx")
+@allow(STAFF)
+def export_xlsx() -> Response:
+    header, rows = _export_table()
+    return _download(
+        export.to_xlsx(_("Tasks"), header, rows),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"tasks-{today().isoformat()}.xlsx",
+    )
+
+
+def _pdf(title: str, subtitle: str, chosen: TaskFilter, name: str) -> Response:
+    from audit.pdf import render_pdf
+
+    day = today()
+    tasks = queries.all_tasks(db.session, current_user.organisation_id, chosen, day)
+    pdf = render_pdf(
+        "remediation/tasks_pdf.html",
+        {"title": title, "subtitle": subtitle, "tasks": tasks, "today": day, "lang": current_language()},
+    )
+    return _download(pdf, "application/pdf", name)
+
+
+@bp.get("/export/building/<int:building_id>.pdf")
+@allow(STAFF)
+def building_pdf(building_id: int) -> Response:
+    building = get_scoped_or_404(Building, building_id)
+    chosen = TaskFilter(building_id=building.id, unverified=request.args.get("all") is None, sort="severity")
+    return _pdf(building.name, building.address, chosen, f"tasks-building-{building.id}.pdf")
+
+
+@bp.get("/export/assignee/<int:user_id>.pdf")
+@allow(STAFF)
+def assignee_pdf(user_id: int) -> Response:
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.user_id == user_id, Membership.organisation_id == current_user.organisation_id
+        )
+    )
+    if membership is None:
+        abort(404)
+    chosen = TaskFilter(assignee=user_id, unverified=request.args.get("all") is None, sort="building")
+    return _pdf(membership.user.name, _("Tasks assigned"), chosen, f"tasks-assignee-{user_id}.pdf")

@@ -1,0 +1,153 @@
+"""Exports of task lists: CSV and XLSX of any filtered list read back, formula injection neutralised, and the PDFs
+per building and per assignee read back with pdftotext."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+
+from audit.accounts.models import Role, User
+from audit.checklists.schema import Severity
+from audit.remediation.export import CSV_DELIMITER, neutralise, to_csv, to_xlsx
+from audit.remediation.models import RemediationTask
+from audit.remediation.presentation import COLUMNS
+from audit.remediation.services import today
+from tests.web_support import login
+
+ENGLISH_COLUMNS = [
+    "Task", "Area", "Building", "Address", "Section", "Item", "Checklist point", "Severity", "Status", "Overdue",
+    "Assignee", "Due date", "Created", "Inspector's comment", "What was done", "Failed again",
+]  # fmt: skip
+EVIL = ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\t=1", "\r=1", '=HYPERLINK("http://example.invalid")']
+
+
+@pytest.mark.parametrize("value", EVIL)
+def test_cells_that_a_spreadsheet_would_run_are_neutralised(value: str) -> None:
+    assert neutralise(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["Buskar 1 m", "", "a=b", "Åtgärd: 3-5 dagar", "'quoted", " =space first"])
+def test_other_text_is_left_alone(value: str) -> None:
+    assert neutralise(value) == value
+
+
+@pytest.mark.parametrize("value", [-3, 2.5, 0, None, date(2026, 1, 2)])
+def test_numbers_and_dates_are_never_touched(value: object) -> None:
+    assert neutralise(value) == value  # type: ignore[arg-type]
+
+
+def test_csv_and_xlsx_keep_text_as_text() -> None:
+    header, rows = ["A", "=B"], [[1, "=cmd|' /C calc'!A0"], [-4, "@SUM(1)"], [date(2026, 5, 1), "ok"]]
+    parsed = list(csv.reader(io.StringIO(to_csv(header, rows).decode("utf-8-sig")), delimiter=CSV_DELIMITER))
+    assert parsed == [["A", "'=B"], ["1", "'=cmd|' /C calc'!A0"], ["-4", "'@SUM(1)"], ["2026-05-01", "ok"]]
+    sheet = load_workbook(io.BytesIO(to_xlsx("T", header, rows))).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[1] == [1, "'=cmd|' /C calc'!A0"]
+    assert values[2] == [-4, "'@SUM(1)"]
+    assert values[3][0].date() == date(2026, 5, 1)
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+@pytest.fixture
+def listed(create_task: Callable[..., RemediationTask], create_member: Callable[..., User]) -> dict[str, object]:
+    create_member(Role.manager, email="export@example.org")
+    fixer = create_member(Role.contractor)
+    fixer.name = "Bygg & Lås AB"
+    late = create_task(
+        item_key="ENT-01",
+        severity=Severity.critical,
+        due_date=today() - timedelta(days=2),
+        assignee=fixer,
+        finding='=HYPERLINK("http://example.invalid","klicka")',
+    )
+    other = create_task(item_key="UTE-02", due_date=today() + timedelta(days=20))
+    return {"late": late.id, "other": other.id, "building": late.building_id, "fixer": fixer.id, "name": fixer.name}
+
+
+def test_the_csv_export_holds_the_filtered_list_with_every_column(client: FlaskClient, listed: dict) -> None:
+    login(client, "export@example.org")
+    response = client.get("/tasks/export.csv?overdue=1&lang=en")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=CSV_DELIMITER))
+    header, body = rows[0], rows[1:]
+    assert header == ENGLISH_COLUMNS
+    assert len(header) == len(COLUMNS)
+    assert len(body) == 1
+    row = dict(zip(header, body[0], strict=True))
+    assert row["Task"] == str(listed["late"])
+    assert row["Item"] == "ENT-01"
+    assert row["Severity"] == "Critical"
+    assert row["Status"] == "Open"
+    assert row["Overdue"] == "Yes"
+    assert row["Assignee"] == listed["name"]
+    assert row["Due date"] == (today() - timedelta(days=2)).isoformat()
+    assert row["Inspector's comment"].startswith("'=HYPERLINK")
+    # The on-screen list's column titles are all in the export.
+    page = client.get("/tasks/?lang=en").get_data(as_text=True)
+    for title in ("Building", "Item", "Severity", "Status", "Assignee", "Due date"):
+        assert f">{title}" in page
+        assert title in header
+
+
+def test_the_xlsx_export_reads_back_in_swedish(client: FlaskClient, listed: dict) -> None:
+    login(client, "export@example.org")
+    response = client.get(f"/tasks/export.xlsx?building={listed['building']}")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    header = rows[0]
+    assert len(rows) == 2
+    assert header[0] != "Task"
+    record = dict(zip(header, rows[1], strict=True))
+    assert record[header[0]] == listed["late"]
+    assert record[header[5]] == "ENT-01"
+    assert str(record[header[13]]).startswith("'=HYPERLINK")
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def _pdf_text(data: bytes, tmp_path: Path) -> str:
+    assert data.startswith(b"%PDF")
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext, "pdftotext (poppler-utils) is needed"
+    path = tmp_path / "tasks.pdf"
+    path.write_bytes(data)
+    return subprocess.run([pdftotext, "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_the_pdf_per_building_and_per_assignee(client: FlaskClient, listed: dict, tmp_path: Path) -> None:
+    login(client, "export@example.org")
+    response = client.get(f"/tasks/export/building/{listed['building']}.pdf?lang=en")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    text = _pdf_text(response.get_data(), tmp_path)
+    assert "ENT-01" in text
+    assert "UTE-02" not in text
+    assert "Overdue" in text
+    assert listed["name"] in text
+    response = client.get(f"/tasks/export/assignee/{listed['fixer']}.pdf")
+    text = _pdf_text(response.get_data(), tmp_path)
+    assert "ENT-01" in text
+    assert listed["name"] in text
+    assert "1" in text
+
+
+def test_rendering_pdfs_does_not_make_the_photo_checks_accept_truncated_files() -> None:
+    import weasyprint  # noqa: F401  (importing it turns on Pillow's LOAD_TRUNCATED_IMAGES for the whole process)
+
+    from audit.demo import demo_photo
+    from audit.photos.processing import PhotoRejected, process_photo
+
+    with pytest.raises(PhotoRejected) as refused:
+        process_photo(demo_photo("cut")[:3000], max_bytes=10_000_000)
+    assert refused.value.code == "corrupt"

@@ -1,0 +1,144 @@
+"""The one PDF function: lazy WeasyPrint, resources only from the app itself, shipped fonts; the audit report."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from audit.accounts.models import Role, User
+from audit.buildings.models import Building
+from audit.checklists.models import ChecklistVersion
+from audit.demo import demo_photo
+from audit.inspections.models import Inspection, InspectionKind
+from audit.inspections.services import start_inspection, submit_inspection
+from audit.pdf import PDF_ORIGIN, STATIC_ROOT, RefusedResource, make_url_fetcher, resolve_resource
+from audit.photos.storage import PhotoStore
+from tests.pdf_support import pdf_fonts, pdf_image_count, pdf_text
+from tests.remediation_support import walk
+from tests.web_support import login
+
+
+def test_the_app_starts_without_weasyprint() -> None:
+    """Importing WeasyPrint costs about half a second: the app imports it only when it makes a PDF."""
+    code = (
+        "import sys, audit; from audit.settings import Settings; from pathlib import Path; import tempfile;"
+        "audit.create_app(Settings(instance_path=Path(tempfile.mkdtemp()), secret_key='x' * 40));"
+        "print(sorted(m for m in ('weasyprint', 'segno') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_resources_come_only_from_static_files_and_photos(tmp_path: Path) -> None:
+    photos = PhotoStore(tmp_path / "photos")
+    relative = photos.save(b"not really a jpeg")
+    (tmp_path / "secret.txt").write_text("secret")
+    assert resolve_resource(f"{PDF_ORIGIN}static/fonts/Inter-Regular.ttf", STATIC_ROOT, photos.root).is_file()
+    assert resolve_resource(f"{PDF_ORIGIN}photos/{relative}", STATIC_ROOT, photos.root) == photos.path_for(relative)
+    refused = [
+        "file:///etc/passwd",
+        f"file://{tmp_path / 'secret.txt'}",
+        "https://example.org/logo.png",
+        "http://127.0.0.1:5000/static/css/app.css",
+        f"{PDF_ORIGIN}static/../../pyproject.toml",
+        f"{PDF_ORIGIN}static/%2e%2e/%2e%2e/pyproject.toml",
+        f"{PDF_ORIGIN}photos/../secret.txt",
+        f"{PDF_ORIGIN}instance/secret_key",
+        f"{PDF_ORIGIN}static/fonts/missing.ttf",
+    ]
+    for url in refused:
+        with pytest.raises(RefusedResource):
+            resolve_resource(url, STATIC_ROOT, photos.root)
+
+
+def test_a_document_cannot_reach_local_files_or_other_hosts(tmp_path: Path) -> None:
+    """Rendered for real: the refused images are never opened, the app's own font is embedded."""
+    import weasyprint
+
+    (tmp_path / "secret.png").write_bytes(demo_photo("secret"))
+    fetcher = make_url_fetcher(STATIC_ROOT, tmp_path / "photos")
+    html = f"""<style>@font-face {{ font-family: Inter; src: url("static/fonts/Inter-Regular.ttf"); }}
+        body {{ font-family: Inter; }}</style>
+        <p>Hej</p><img src="file://{tmp_path / "secret.png"}"><img src="https://example.org/x.png">
+        <img src="static/../../secret.png">"""
+    pdf = weasyprint.HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=fetcher).write_pdf()
+    assert fetcher.refused == [
+        f"file://{tmp_path / 'secret.png'}",
+        "https://example.org/x.png",
+        f"{PDF_ORIGIN}secret.png",
+    ]
+    assert pdf_image_count(pdf, tmp_path) == 0
+    assert "Inter" in pdf_fonts(pdf, tmp_path)
+
+
+@pytest.fixture
+def submitted_with_photos(
+    session: Session,
+    create_member: Callable[..., User],
+    create_test_building: Callable[..., Building],
+    checklist_version: ChecklistVersion,
+) -> Inspection:
+    """A submitted certification inspection with a failed critical item (and its photos) and a failed measurement."""
+    inspector = create_member(Role.inspector)
+    inspection = start_inspection(
+        session, inspector, create_test_building(name="Rapporthuset"), InspectionKind.certification, checklist_version
+    )
+    walk(session, inspector, inspection, failing=("BEL-01", "UTE-01"))
+    submit_inspection(session, inspector, inspection)
+    return inspection
+
+
+def test_the_report_lists_every_answered_item_with_photos_and_reasons(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    submitted_with_photos: Inspection,
+    create_member: Callable[..., User],
+    tmp_path: Path,
+) -> None:
+    inspection = submitted_with_photos
+    viewer = create_member(Role.viewer)
+    session.commit()
+    login(client, viewer.email)
+    response = client.get(f"/inspections/{inspection.id}/report.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    compact = " ".join(text.split())
+    answered = [answer.item_key for answer in inspection.answers if answer.result is not None]
+    assert len(answered) > 80
+    missing = [key for key in answered if key not in text]
+    assert missing == []
+    assert "Besiktningsrapport" in text
+    assert "Rapporthuset" in text
+    assert inspection.inspector.name in text
+    assert "trygga-hus" in text  # checklist key and version in the footer
+    assert "Huset klarar inte kraven i Trygga hus checklista." in compact  # the verdict
+    assert "Den kritiska kontrollpunkten BEL-01 är underkänd" in compact  # the reason from the ScoreCard
+    assert "Kritisk" in text  # the critical item is marked
+    assert "Sida 1 / " in text  # running footer in the page margin
+    photos = sum(1 for photo in inspection.photos)
+    assert photos >= 1
+    assert pdf_image_count(response.data, tmp_path) == photos  # thumbnails, served through the fetcher
+    assert "Inter" in pdf_fonts(response.data, tmp_path)
+
+
+def test_a_draft_has_no_report(
+    client: FlaskClient,
+    session: Session,
+    create_inspection: Callable[..., Inspection],
+    create_member: Callable[..., User],
+) -> None:
+    inspection = create_inspection()
+    manager = create_member(Role.manager)
+    session.commit()
+    login(client, manager.email)
+    response = client.get(f"/inspections/{inspection.id}/report.pdf")
+    assert response.status_code == 303
