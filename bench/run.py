@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import http.client
 import json
 import math
@@ -490,28 +491,12 @@ def bench_database(kind: str, base_url: str | None, args: argparse.Namespace) ->
                 fixture = prepare(server.port, token)
                 fixture.manager_cookie = log_in(server.port, MANAGER_EMAIL, MANAGER_PASSWORD)
                 results: dict[str, Any] = {}
+                run = functools.partial(measure, server.port, warmup=args.warmup, duration=args.duration)
                 for name, description, expect, make in scenarios(fixture, args.clients):
                     print(f"  {kind}: {name} …", file=sys.stderr, flush=True)
-                    results[name] = {
-                        "request": description,
-                        **measure(
-                            server.port,
-                            make,
-                            expect=expect,
-                            clients=args.clients,
-                            warmup=args.warmup,
-                            duration=args.duration,
-                        ),
-                    }
+                    results[name] = {"request": description, **run(make, expect=expect, clients=args.clients)}
                     if name in PACED:
-                        paced = measure(
-                            server.port,
-                            make,
-                            expect=expect,
-                            clients=args.workers,
-                            warmup=args.warmup,
-                            duration=args.duration,
-                        )
+                        paced = run(make, expect=expect, clients=args.workers)
                         results[name]["paced"] = {
                             key: paced[key] for key in ("requests", "throughput_rps", "p50_ms", "p99_ms", "errors")
                         } | {"clients": args.workers}

@@ -81,18 +81,6 @@ def inspection_checklist(inspection: Inspection) -> Checklist:
     return checklist if follow_up is None else restricted(checklist, follow_up.item_keys)
 
 
-def previous_answers(inspection: Inspection) -> dict[str, Answer]:
-    """The answers of the inspection a follow-up follows up (empty for other kinds)."""
-    follow_up = follow_up_of(inspection)
-    session = object_session(inspection)
-    if follow_up is None or session is None:
-        return {}
-    return {
-        answer.item_key: answer
-        for answer in session.scalars(select(Answer).where(Answer.inspection_id == follow_up.previous_id))
-    }
-
-
 def plan_follow_up(session: Session, inspection: Inspection) -> FollowUp:
     """Fix what a new follow-up inspection covers, from the building's latest approved inspection and its tasks."""
     previous = session.scalar(
