@@ -2,22 +2,29 @@
 
     from audit.pdf import render_pdf
 
-    data = render_pdf("pdf/certificate.html", {"certificate": facts}, language="en")
+    data = render_pdf("pdf/sign.html", {"sign": facts, ...}, language="en", stylesheet="pdf/sign.css")
 
 - The context is plain data (dataclasses, strings, numbers, dates); the template does the layout.
+- Styles live in a stylesheet template (`stylesheet`, rendered with the same context; not autoescaped, so put
+  only trusted values such as sizes in it) beside `pdf/fonts.css`, which every PDF gets. Each distinct stylesheet
+  text is parsed once per thread and reused: parsing a `<style>` element again for every document cost the sign
+  about a fifth of its time.
 - WeasyPrint is imported inside the function (importing it costs about half a second): never at app start.
 - Resources come only from inside the app. Relative URLs in a template resolve against `PDF_ORIGIN`:
   `static/<path>` is served from `audit/static` (fonts, images) and `photos/<relative path>` from the photo store
   (see `audit.photos.storage.PhotoStore`); `data:` URLs are read as they are. Everything else — `file://`
   anywhere else, every outside host, a path that climbs out of its folder — is refused, so a document can never
   read local files or call out to the network.
-- Fonts are shipped in `audit/static/fonts` and declared with `@font-face` in the templates (`templates/pdf/
-  _fonts.html`), so a PDF looks the same on every machine.
+- Fonts are shipped in `audit/static/fonts` and declared with `@font-face` in `templates/pdf/fonts.css`, so a
+  PDF looks the same on every machine.
+- QR codes: an element with a `data-qr` attribute gets the QR code of that text (segno) drawn over its content
+  box as vector squares, quiet zone included (see `draw_qr_codes`).
 - It works outside a request too (CLI, background jobs): it needs only an app context.
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -102,17 +109,38 @@ def make_url_fetcher(static_root: Path = STATIC_ROOT, photo_root: Path | None = 
     return _fetcher_class()(Path(static_root), Path(photo_root) if photo_root else Path(static_root) / ".no-photos")
 
 
-_fonts = threading.local()
+_per_thread = threading.local()
+# Let the main thread's fonts go while the interpreter still runs: FontConfiguration's finaliser fails at shutdown.
+atexit.register(_per_thread.__dict__.clear)
+#: Parsed stylesheets kept per thread (a handful of templates × paper sizes); the oldest go beyond this.
+MAX_CACHED_STYLESHEETS = 16
+FONTS_STYLESHEET = "pdf/fonts.css"
 
 
 def _font_config() -> Any:
     """One FontConfiguration per thread: @font-face files are loaded once, not for every document."""
     from weasyprint.text.fonts import FontConfiguration
 
-    config = getattr(_fonts, "config", None)
+    config = getattr(_per_thread, "font_config", None)
     if config is None:
-        config = _fonts.config = FontConfiguration()
+        config = _per_thread.font_config = FontConfiguration()
+        _per_thread.stylesheets = {}
     return config
+
+
+def _parsed_stylesheet(css: str, font_config: Any) -> Any:
+    """`css` parsed by WeasyPrint, once per thread (its @font-face rules register with the thread's fonts)."""
+    import weasyprint
+
+    cache: dict[str, Any] = _per_thread.stylesheets
+    parsed = cache.get(css)
+    if parsed is None:
+        if len(cache) >= MAX_CACHED_STYLESHEETS:
+            del cache[next(iter(cache))]
+        parsed = cache[css] = weasyprint.CSS(
+            string=css, base_url=PDF_ORIGIN, url_fetcher=make_url_fetcher(), font_config=font_config
+        )
+    return parsed
 
 
 def render_document(
@@ -120,6 +148,7 @@ def render_document(
     context: Mapping[str, Any],
     *,
     language: str | None = None,
+    stylesheet: str | None = None,
     photo_root: Path | None = None,
     base_url: str = PDF_ORIGIN,
 ) -> Any:
@@ -132,13 +161,17 @@ def render_document(
         photo_root = current_app.config["TRYGGAHUS"].photo_root
     if language is None and not has_request_context():
         language = DEFAULT_LANGUAGE
+    names = [template_name, FONTS_STYLESHEET] + ([stylesheet] if stylesheet else [])
     if language is None:
-        html = render_template(template_name, **context)
+        html, *styles = (render_template(name, **context) for name in names)
     else:
         with force_locale(language):
-            html = render_template(template_name, **context)
+            html, *styles = (render_template(name, **context) for name in names)
+    font_config = _font_config()
     fetcher = make_url_fetcher(STATIC_ROOT, photo_root)
-    return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(font_config=_font_config())
+    return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+        font_config=font_config, stylesheets=[_parsed_stylesheet(css, font_config) for css in styles]
+    )
 
 
 def render_pdf(
@@ -146,18 +179,22 @@ def render_pdf(
     context: Mapping[str, Any],
     *,
     language: str | None = None,
+    stylesheet: str | None = None,
     photo_root: Path | None = None,
     base_url: str = PDF_ORIGIN,
 ) -> bytes:
     """Render `templates/<template_name>` with `context` and return the PDF's bytes.
 
     `language` ("sv" or "en") forces the language of the template's translated strings; by default it is the
-    current request's (or Swedish outside a request). `photo_root` is the photo store's folder; by default the
+    current request's (or Swedish outside a request). `stylesheet` names a CSS template in `templates/` rendered
+    with the same context and added after `pdf/fonts.css`. `photo_root` is the photo store's folder; by default the
     app's (`Settings.photo_root`). `base_url` is what relative URLs resolve against; only `PDF_ORIGIN` reaches
     the app's files. Needs an app context; raises whatever WeasyPrint raises for a broken document.
     """
-    document = render_document(template_name, context, language=language, photo_root=photo_root, base_url=base_url)
-    return document.write_pdf()  # type: ignore[no-any-return]
+    document = render_document(
+        template_name, context, language=language, stylesheet=stylesheet, photo_root=photo_root, base_url=base_url
+    )
+    return document.write_pdf(finisher=draw_qr_codes)  # type: ignore[no-any-return]
 
 
 def join_pdf(documents: Sequence[Any]) -> bytes:
@@ -165,4 +202,92 @@ def join_pdf(documents: Sequence[Any]) -> bytes:
     if not documents:
         raise ValueError("no documents to join")
     pages = [page for document in documents for page in document.pages]
-    return documents[0].copy(pages).write_pdf()  # type: ignore[no-any-return]
+    return documents[0].copy(pages).write_pdf(finisher=draw_qr_codes)  # type: ignore[no-any-return]
+
+
+#: An element with this attribute gets the QR code of the attribute's text drawn over its content box.
+QR_ATTRIBUTE = "data-qr"
+#: Light modules around the code, as the QR standard asks for.
+QR_QUIET_ZONE = 4
+QR_COLOUR = (0x10 / 255, 0x23 / 255, 0x1C / 255)
+#: CSS pixels to PDF points (WeasyPrint's own scale at zoom 1).
+PT_PER_PX = 0.75
+
+
+def qr_runs(text: str) -> tuple[int, list[tuple[int, int, int]]]:
+    """The QR code of `text` (error correction M) as (modules per side with quiet zone, dark runs).
+
+    A run is (row, first column, length) of horizontally adjacent dark modules, counted from the top left of the
+    symbol's quiet zone.
+    """
+    import segno
+
+    code = segno.make(text, error="m", micro=False)
+    runs = []
+    for row, modules in enumerate(code.matrix):
+        column, width = 0, len(modules)
+        while column < width:
+            if modules[column] & 1:
+                start = column
+                while column < width and modules[column] & 1:
+                    column += 1
+                runs.append((row + QR_QUIET_ZONE, start + QR_QUIET_ZONE, column - start))
+            column += 1
+    return len(code.matrix) + 2 * QR_QUIET_ZONE, runs
+
+
+def qr_drawing(text: str, left: float, top: float, size: float, page_height: float) -> bytes:
+    """PDF drawing operators for the QR code of `text` filling the square at (left, top) in CSS pixels.
+
+    All the dark runs are one path filled once, so no viewer shows seams between neighbouring modules.
+    """
+    modules, runs = qr_runs(text)
+    module = size * PT_PER_PX / modules
+    x0, y0 = left * PT_PER_PX, (page_height - top) * PT_PER_PX  # PDF's origin is the bottom left
+    rectangles = " ".join(
+        f"{x0 + column * module:.3f} {y0 - (row + 1) * module:.3f} {length * module:.3f} {module:.3f} re"
+        for row, column, length in runs
+    )
+    red, green, blue = QR_COLOUR
+    return f"q {red:.4f} {green:.4f} {blue:.4f} rg {rectangles} f Q".encode("ascii")
+
+
+def _qr_boxes(page: Any) -> list[tuple[str, float, float, float]]:
+    """(text, left, top, size) of every `data-qr` element's square content box on a laid-out page."""
+    from weasyprint.formatting_structure.boxes import BlockBox
+
+    found = []
+    for box in page._page_box.descendants():  # WeasyPrint keeps the laid-out boxes there
+        element = box.element
+        if isinstance(box, BlockBox) and element is not None and "::" not in box.element_tag:  # not ::before
+            text = element.get(QR_ATTRIBUTE)
+            if text:
+                size = min(box.width, box.height)
+                found.append((text, box.content_box_x(), box.content_box_y(), size))
+    return found
+
+
+def draw_qr_codes(document: Any, pdf: Any) -> None:
+    """WeasyPrint finisher: draw the QR code of every `data-qr` element as vector squares.
+
+    WeasyPrint can draw a QR code from inline SVG, but its SVG path parser turns the ~400 runs of a code into
+    thousands of Python calls (about 20 ms a sign, as long as the rest of the sign). Writing the squares as PDF
+    rectangles takes well under a millisecond and is just as sharp at any size. The drawing is a content stream
+    of its own after the page's, with the page's graphics state saved and restored around it.
+    """
+    import pydyf
+
+    kids = pdf.pages["Kids"]
+    for index, page in enumerate(document.pages):
+        codes = _qr_boxes(page)
+        if not codes:
+            continue
+        pdf_page = pdf.objects[kids[3 * index]]
+        save = pydyf.Stream([b"q"])
+        drawing = pydyf.Stream(
+            [b"Q", *(qr_drawing(text, left, top, size, page.height) for text, left, top, size in codes)],
+            compress=True,
+        )
+        pdf.add_object(save)
+        pdf.add_object(drawing)
+        pdf_page["Contents"] = pydyf.Array([save.reference, pdf_page["Contents"], drawing.reference])

@@ -38,11 +38,12 @@ def pdf_image_count(data: bytes, tmp_path: Path) -> int:
     return len(listing.splitlines()) - 2  # two header lines
 
 
-def qr_codes(data: bytes, tmp_path: Path, resolution: int = 100) -> list[str]:
-    """Render the first page to PNG (as a printer would) and decode every QR code on it with zbarimg."""
+def qr_codes(data: bytes, tmp_path: Path, resolution: int = 100, page: int = 1) -> list[str]:
+    """Render one page (the first) to PNG, as a printer would, and decode every QR code on it with zbarimg."""
     (tmp_path / "page.pdf").write_bytes(data)
+    pages = ["-f", str(page), "-l", str(page)]
     subprocess.run(
-        [_tool("pdftoppm"), "-png", "-r", str(resolution), "-f", "1", "-l", "1", "-singlefile", "page.pdf", "page"],
+        [_tool("pdftoppm"), "-png", "-r", str(resolution), *pages, "-singlefile", "page.pdf", "page"],
         cwd=tmp_path,
         check=True,
     )

@@ -162,4 +162,4 @@ def render_report(inspection: Inspection, language: str = "sv") -> bytes:
     if language not in LANGUAGES:
         raise ValueError(f"no report in {language!r}")
     report = build_report(inspection, language)
-    return render_pdf("pdf/report.html", {"report": report}, language=language)
+    return render_pdf("pdf/report.html", {"report": report}, language=language, stylesheet="pdf/report.css")
