@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from audit.inspections.views import bp as inspections_bp
     from audit.main.views import bp as main_bp
     from audit.remediation.views import bp as remediation_bp
+    from audit.site import init_site
 
     settings = settings or Settings.from_env()
     app = Flask(
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_access(app)
     init_i18n(app)
     init_template_helpers(app)
+    init_site(app)
     for blueprint in (main_bp, accounts_bp, buildings_bp, inspections_bp, api_bp, remediation_bp, certificates_bp):
         app.register_blueprint(blueprint)
     errors.register(app)

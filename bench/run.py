@@ -11,6 +11,16 @@ load generator (threads with their own HTTP connections):
 4. task list: GET /tasks/ (the manager's remediation list, a page of 50 sorted by severity) with 10,000 tasks
    added to the demo organisation
 
+The first three run in interleaved rounds (three by default): the machine's speed drifts by several per cent
+within a minute, so each round's throughput share is taken against the baseline measured beside it, and the
+median share is reported. Autosave and the section page are then measured once more with one client per worker.
+
+Why the latency target is read with one client per worker: the load generator is closed-loop, so with N clients
+on a saturated server every request also waits for the others (Little's law: latency ≈ N ÷ throughput). With 8
+clients, a p99 of 25 ms would need about 320 autosaves a second, over half the baseline's throughput, which
+would make the 25 % throughput target meaningless. The saturated p99 is still printed; the verdict uses the run
+where no request waits for a worker, which is the latency the endpoint itself adds.
+
 It prints a markdown table and writes bench-results/results.json. Targets are reported as PASS or MISS and never
 fail the run; the exit status is 1 only when the bench itself breaks (setup fails, the server does not start, or
 more than 1 % of the requests of a scenario fail).
@@ -31,6 +41,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -75,8 +86,8 @@ class BenchBroken(Exception):
 @dataclass(frozen=True)
 class Target:
     scenario: str
-    #: "ratio" (throughput share of the baseline), "p99_ms" (latency with all clients, the server saturated) or
-    #: "paced_p99_ms" (latency with as many clients as workers, so no request waits for a worker)
+    #: "ratio" (throughput share of the baseline, the median of the rounds' shares) or "paced_p99_ms" (latency
+    #: with as many clients as workers, so no request waits for a worker; see the module's notes)
     metric: str
     bound: float
     text: str
@@ -85,16 +96,18 @@ class Target:
         if self.metric == "ratio":
             value = result["ratio_to_baseline"]
             return value, value >= self.bound
-        value = result["paced"]["p99_ms"] if self.metric == "paced_p99_ms" else result["p99_ms"]
+        value = result["paced"]["p99_ms"]
         return value, value <= self.bound
 
 
 TARGETS = [
     Target("autosave", "ratio", 0.25, "autosave throughput ≥ 25% of baseline"),
-    Target("autosave", "p99_ms", 25.0, "autosave p99 ≤ 25 ms, server saturated (all clients)"),
-    Target("autosave", "paced_p99_ms", 25.0, "autosave p99 ≤ 25 ms, one client per worker"),
+    Target("autosave", "paced_p99_ms", 25.0, "autosave p99 ≤ 25 ms (one client per worker)"),
     Target("section_page", "ratio", 0.30, "section page throughput ≥ 30% of baseline"),
 ]
+#: Measured in interleaved rounds (baseline, autosave, section page, baseline, …): the machine's speed drifts by
+#: several per cent within a minute, and each round's share is taken against the baseline measured next to it.
+ROUNDS_OF = ("baseline", "autosave", "section_page")
 #: Scenarios measured a second time with one client per worker: their latency without queueing for a worker.
 PACED = ("autosave", "section_page")
 
@@ -350,7 +363,11 @@ def measure(
     statuses: Counter[str] = Counter()
     for log in logs:
         statuses.update(log.statuses)
-    errors = sum(log.errors for log in logs)
+    return summary(latencies, statuses, sum(log.errors for log in logs), duration)
+
+
+def summary(latencies: list[float], statuses: Counter[str], errors: int, duration: float) -> dict[str, Any]:
+    """Throughput, percentiles and errors of one or more measured windows (`latencies` sorted, seconds)."""
     count = len(latencies)
     return {
         "requests": count,
@@ -361,7 +378,21 @@ def measure(
         "errors": errors,
         "error_rate": round(errors / count, 4) if count else 1.0,
         "statuses": dict(sorted(statuses.items())),
+        "latencies": latencies,
     }
+
+
+def pooled(windows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several measured windows of one scenario as one: requests and latencies pooled."""
+    statuses: Counter[str] = Counter()
+    for window in windows:
+        statuses.update(window["statuses"])
+    return summary(
+        sorted(latency for window in windows for latency in window["latencies"]),
+        statuses,
+        sum(window["errors"] for window in windows),
+        sum(window["duration_s"] for window in windows),
+    )
 
 
 # --- the scenarios ------------------------------------------------------------------------------------------------
@@ -474,6 +505,41 @@ def scenarios(fixture: Fixture, clients: int) -> list[tuple[str, str, int, Reque
     ]
 
 
+def measure_scenarios(
+    port: int, planned: list[tuple[str, str, int, RequestFactory]], args: argparse.Namespace, kind: str
+) -> dict[str, Any]:
+    """Every scenario's figures: ROUNDS_OF in interleaved rounds, the others once, PACED again unqueued."""
+    run = functools.partial(measure, port, warmup=args.warmup, duration=args.duration)
+    windows: dict[str, list[dict[str, Any]]] = {name: [] for name, *_ in planned}
+    for round_number in range(1, args.rounds + 1):
+        for name, _description, expect, make in planned:
+            if name in ROUNDS_OF:
+                print(f"  {kind}: {name}, round {round_number} …", file=sys.stderr, flush=True)
+                windows[name].append(run(make, expect=expect, clients=args.clients))
+    results: dict[str, Any] = {}
+    for name, description, expect, make in planned:
+        if not windows[name]:
+            print(f"  {kind}: {name} …", file=sys.stderr, flush=True)
+            windows[name].append(run(make, expect=expect, clients=args.clients))
+        results[name] = {"request": description, **pooled(windows[name])}
+        if len(windows[name]) == len(windows["baseline"]):  # each round against the baseline next to it
+            pairs = zip(windows[name], windows["baseline"], strict=True)
+            shares = [window["throughput_rps"] / baseline["throughput_rps"] for window, baseline in pairs]
+        else:  # measured once: against all the baseline's rounds
+            shares = [results[name]["throughput_rps"] / results["baseline"]["throughput_rps"]]
+        results[name]["round_ratios"] = [round(share, 3) for share in shares]
+        results[name]["ratio_to_baseline"] = round(statistics.median(shares), 3)
+        if name in PACED:
+            print(f"  {kind}: {name}, one client per worker …", file=sys.stderr, flush=True)
+            paced = run(make, expect=expect, clients=args.workers)
+            results[name]["paced"] = {
+                key: paced[key] for key in ("requests", "throughput_rps", "p50_ms", "p99_ms", "errors")
+            } | {"clients": args.workers}
+    for result in results.values():
+        del result["latencies"]
+    return results
+
+
 def bench_database(kind: str, base_url: str | None, args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix=f"tryggahus-bench-{kind}-"))
     try:
@@ -490,23 +556,11 @@ def bench_database(kind: str, base_url: str | None, args: argparse.Namespace) ->
                 server.wait_ready()
                 fixture = prepare(server.port, token)
                 fixture.manager_cookie = log_in(server.port, MANAGER_EMAIL, MANAGER_PASSWORD)
-                results: dict[str, Any] = {}
-                run = functools.partial(measure, server.port, warmup=args.warmup, duration=args.duration)
-                for name, description, expect, make in scenarios(fixture, args.clients):
-                    print(f"  {kind}: {name} …", file=sys.stderr, flush=True)
-                    results[name] = {"request": description, **run(make, expect=expect, clients=args.clients)}
-                    if name in PACED:
-                        paced = run(make, expect=expect, clients=args.workers)
-                        results[name]["paced"] = {
-                            key: paced[key] for key in ("requests", "throughput_rps", "p50_ms", "p99_ms", "errors")
-                        } | {"clients": args.workers}
+                results = measure_scenarios(server.port, scenarios(fixture, args.clients), args, kind)
             finally:
                 server.stop()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    baseline = results["baseline"]["throughput_rps"] or math.nan
-    for result in results.values():
-        result["ratio_to_baseline"] = round(result["throughput_rps"] / baseline, 3)
     targets = []
     for target in TARGETS:
         value, met = target.check(results[target.scenario])
@@ -533,11 +587,17 @@ def bench_database(kind: str, base_url: str | None, args: argparse.Namespace) ->
 # --- the report ---------------------------------------------------------------------------------------------------
 
 
+def rounds(shares: list[float]) -> str:
+    """ " (24 / 27 / 31 %)": each round's share in the order measured, when there was more than one."""
+    return f" ({' / '.join(f'{share:.0%}'.rstrip('%') for share in shares)} %)" if len(shares) > 1 else ""
+
+
 def markdown(run: dict[str, Any]) -> str:
     lines = [
         f"### {run['database']}",
         "",
-        "| scenario | requests | req/s | p50 ms | p99 ms | errors | vs baseline | p50 / p99 ms, 1 client per worker |",
+        "| scenario | requests | req/s | p50 ms | p99 ms | errors | vs baseline (rounds) "
+        "| p50 / p99 ms, 1 client per worker |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in run["scenarios"].items():
@@ -545,7 +605,8 @@ def markdown(run: dict[str, Any]) -> str:
         unqueued = f"{paced['p50_ms']:.2f} / {paced['p99_ms']:.2f}" if paced else "–"
         lines.append(
             f"| {name} | {r['requests']} | {r['throughput_rps']:.1f} | {r['p50_ms']:.2f} | "
-            f"{r['p99_ms']:.2f} | {r['errors']} | {r['ratio_to_baseline']:.0%} | {unqueued} |"
+            f"{r['p99_ms']:.2f} | {r['errors']} | {r['ratio_to_baseline']:.0%}{rounds(r['round_ratios'])} "
+            f"| {unqueued} |"
         )
     lines.append("")
     for t in run["targets"]:
@@ -574,12 +635,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per scenario (default 1)")
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per scenario (default 5)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the targets' scenarios (3)")
     parser.add_argument("--output", type=Path, default=ROOT / "bench-results" / "results.json")
     args = parser.parse_args(argv)
     if not (
-        1 <= args.clients <= 64 and 0 <= args.warmup <= 10 and 0.5 <= args.duration <= 30 and 1 <= args.workers <= 16
+        1 <= args.clients <= 64
+        and 0 <= args.warmup <= 10
+        and 0.5 <= args.duration <= 30
+        and 1 <= args.workers <= 16
+        and 1 <= args.rounds <= 9
     ):
-        parser.error("keep it small: 1–64 clients, 0–10 s warm-up, 0.5–30 s duration, 1–16 workers")
+        parser.error("keep it small: 1–64 clients, 0–10 s warm-up, 0.5–30 s duration, 1–16 workers, 1–9 rounds")
     return args
 
 
@@ -601,6 +667,7 @@ def main(argv: list[str] | None = None) -> int:
             "warmup_s": args.warmup,
             "duration_s": args.duration,
             "gunicorn_workers": args.workers,
+            "rounds": args.rounds,
             "max_error_rate": MAX_ERROR_RATE,
         },
         "runs": [],

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, lazyload, mapped_column, query_expression, relationship, with_expression
 
 from audit.accounts.models import Organisation
 from audit.buildings.features import Feature
@@ -53,18 +54,25 @@ class Building(Base):
     organisation: Mapped[Organisation] = relationship()
     area: Mapped[Area | None] = relationship(back_populates="buildings")
     feature_rows: Mapped[list[BuildingFeature]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    #: The features as one comma-separated column, when the query asked for it (`with_feature_list()`) instead of
+    #: a row per feature: the walk and every autosave read a building's features.
+    feature_list: Mapped[str | None] = query_expression()
 
     @property
     def features(self) -> frozenset[Feature]:
         """The features that decide which checklist sections and items apply."""
+        if self.feature_list is not None:
+            return frozenset(Feature(value) for value in self.feature_list.split(",") if value)
         return frozenset(row.feature for row in self.feature_rows)
 
     @features.setter
     def features(self, wanted: set[Feature] | frozenset[Feature]) -> None:
         wanted = {Feature(feature) for feature in wanted}
+        current = frozenset(row.feature for row in self.feature_rows)
         self.feature_rows = [row for row in self.feature_rows if row.feature in wanted] + [
-            BuildingFeature(feature=feature) for feature in sorted(wanted - self.features)
+            BuildingFeature(feature=feature) for feature in sorted(wanted - current)
         ]
+        self.feature_list = None  # read from the rows from now on
 
     @property
     def address(self) -> str:
@@ -81,3 +89,15 @@ class BuildingFeature(Base):
 
     building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"), primary_key=True)
     feature: Mapped[Feature] = mapped_column(enum_column_type(Feature, "feature"), primary_key=True)
+
+
+def with_feature_list() -> tuple[Any, ...]:
+    """Loader options for Building (also under a joinedload): `feature_list` in the same query, no feature rows."""
+    listed = func.coalesce(func.aggregate_strings(BuildingFeature.feature, ","), "")
+    return (
+        with_expression(
+            Building.feature_list,
+            select(listed).where(BuildingFeature.building_id == Building.id).scalar_subquery(),
+        ),
+        lazyload(Building.feature_rows),
+    )

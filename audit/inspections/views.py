@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from audit.access import INSPECTORS, REVIEWERS, STAFF, allow, get_scoped_or_404, own_or_404
-from audit.buildings.models import Building
+from audit.buildings.models import Building, with_feature_list
 from audit.checklists.models import ChecklistVersion
 from audit.errors import DomainError
 from audit.extensions import db
@@ -64,6 +64,15 @@ WALK_TEXTS = {
     "take_theirs": _l("Use theirs"),
     "uploading": _l("Uploading photo…"),
     "photo_failed": _l("The photo could not be saved:"),
+    "sections": _l("Sections"),
+    "go_to_section": _l("Go to section"),
+    "this_section": _l("This section"),
+    "whole_inspection": _l("Whole inspection"),
+    "item_does_not_apply": _l("does not apply to this building"),
+    "save_section": _l("Save section"),
+    "to_submission": _l("To submission"),
+    "previous_inspection": _l("Previous inspection"),
+    "not_answered": _l("Not answered"),
 }
 
 
@@ -82,7 +91,7 @@ _INSPECTION_BY_ID = (
     .where(Inspection.id == bindparam("inspection_id"))
     .options(
         joinedload(Inspection.checklist_version),
-        joinedload(Inspection.building).joinedload(Building.feature_rows),
+        joinedload(Inspection.building).options(*with_feature_list()),
     )
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, bindparam, select
@@ -121,24 +122,83 @@ class SectionState:
 
 
 @dataclass(frozen=True, slots=True)
+class SectionProgress:
+    """A section's place in the walk without its items: what the section menu and the progress bars show."""
+
+    section: Section
+    applicable: bool
+    answered: int
+    total: int
+
+
 class Walk:
-    inspection: Inspection
-    sections: tuple[SectionState, ...]
+    """An inspection's answers and photos laid over its checklist.
+
+    A section page shows one section's items but every section's progress, so progress is counted from the
+    cached layout and the answers' keys, and item states are built for the one section asked for; `sections`
+    builds them all (the overview page and submission need every item).
+    """
+
+    def __init__(
+        self,
+        inspection: Inspection,
+        checklist: Checklist,
+        layout: Layout,
+        answers: dict[str, Row[Any]],
+        photos: dict[str, list[Row[Any]]],
+        previous: dict[str, Row[Any]],
+    ) -> None:
+        self.inspection = inspection
+        self._checklist = checklist
+        self._layout = layout
+        self._answers = answers
+        self._photos = photos
+        self._previous = previous
+
+    @cached_property
+    def progress(self) -> tuple[SectionProgress, ...]:
+        answered = {key for key, row in self._answers.items() if row.result is not None}
+        return tuple(
+            SectionProgress(section, applicable, sum(1 for key in required if key in answered), len(required))
+            for section, (_key, applicable, required) in zip(
+                self._checklist.sections, self._layout.sections, strict=True
+            )
+        )
 
     @property
     def answered(self) -> int:
-        return sum(s.answered for s in self.sections)
+        return sum(s.answered for s in self.progress)
 
     @property
     def total(self) -> int:
-        return sum(s.total for s in self.sections)
+        return sum(s.total for s in self.progress)
+
+    def _state(self, section: Section) -> SectionState:
+        applicable = self._layout.applicable
+        return SectionState.of(
+            section,
+            tuple(
+                ItemState(
+                    item,
+                    item.key in applicable,
+                    self._answers.get(item.key),
+                    tuple(self._photos.get(item.key, ())),
+                    self._previous.get(item.key),
+                )
+                for item in section.items
+            ),
+        )
+
+    @cached_property
+    def sections(self) -> tuple[SectionState, ...]:
+        return tuple(self._state(section) for section in self._checklist.sections)
 
     def section(self, key: str) -> SectionState | None:
-        return next((s for s in self.sections if s.section.key == key), None)
+        return next((self._state(s) for s in self._checklist.sections if s.key == key), None)
 
-    def neighbours(self, key: str) -> tuple[SectionState | None, SectionState | None]:
+    def neighbours(self, key: str) -> tuple[SectionProgress | None, SectionProgress | None]:
         """The applicable sections before and after `key`."""
-        applicable = [s for s in self.sections if s.applicable]
+        applicable = [s for s in self.progress if s.applicable]
         keys = [s.section.key for s in applicable]
         if key not in keys:
             return None, None
@@ -159,7 +219,7 @@ def build_walk(inspection: Inspection, *, with_photos: bool = True) -> Walk:
     session = object_session(inspection)
     if session is None:
         raise RuntimeError("the walk is read through the inspection's own session; this one is detached")
-    applicable = inspection_layout(inspection).applicable
+    checklist = inspection_checklist(inspection)
     params = {"inspection_id": inspection.id}
     # Plain Core rows through the session's connection: the ORM has nothing to add to them. Changes not yet
     # flushed are flushed first, as the session would.
@@ -175,23 +235,7 @@ def build_walk(inspection: Inspection, *, with_photos: bool = True) -> Walk:
         if follow_up
         else {}
     )
-    sections = tuple(
-        SectionState.of(
-            section,
-            tuple(
-                ItemState(
-                    item,
-                    item.key in applicable,
-                    answers.get(item.key),
-                    tuple(photos.get(item.key, ())),
-                    previous.get(item.key),
-                )
-                for item in section.items
-            ),
-        )
-        for section in inspection_checklist(inspection).sections
-    )
-    return Walk(inspection, sections)
+    return Walk(inspection, checklist, layout(checklist, inspection.building.features), answers, photos, previous)
 
 
 def answer_json(answer: Answer | SavedAnswer | None, item_key: str) -> dict[str, Any]:
