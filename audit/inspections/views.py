@@ -19,6 +19,7 @@ from audit.errors import DomainError
 from audit.extensions import db
 from audit.i18n import current_language, translate_all
 from audit.inspections.forms import ReturnForm, ReviewForm, StartInspectionForm, SubmitForm
+from audit.inspections.fragments import item_fragments
 from audit.inspections.models import AnswerResult, Inspection, InspectionKind, InspectionStatus
 from audit.inspections.scoring import Outcome, score
 from audit.inspections.services import (
@@ -37,6 +38,7 @@ from audit.photos.services import photo_response
 from audit.remediation.follow_up import inspection_checklist
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
+bp.add_app_template_global(item_fragments)
 
 #: The section page's fixed texts: each item repeats several of them, so they are translated once per language.
 WALK_TEXTS = {
