@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from flask import Response, jsonify, request
 from flask_login import current_user
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from audit.api.models import IdempotencyRecord
@@ -30,7 +30,7 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str) -> tuple[Response, int]:
+def _replay(record: Row[Any], fingerprint: str) -> tuple[Response, int]:
     if record.fingerprint != fingerprint:
         return api_error(422, "idempotency_key_reused", f"{HEADER} {record.key} was used for a different request.")
     response = jsonify(record.response)
@@ -38,13 +38,14 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> tuple[Response, int]
     return response, record.status_code
 
 
-_STORED = select(IdempotencyRecord).where(
-    IdempotencyRecord.user_id == bindparam("user_id"), IdempotencyRecord.key == bindparam("key")
-)
+#: Read on every API write, almost always to find nothing: plain columns, no ORM object.
+_STORED = select(
+    IdempotencyRecord.key, IdempotencyRecord.fingerprint, IdempotencyRecord.status_code, IdempotencyRecord.response
+).where(IdempotencyRecord.user_id == bindparam("user_id"), IdempotencyRecord.key == bindparam("key"))
 
 
-def _stored(key: str) -> IdempotencyRecord | None:
-    return db.session.scalar(_STORED, {"user_id": current_user.id, "key": key})
+def _stored(key: str) -> Row[Any] | None:
+    return db.session.execute(_STORED, {"user_id": current_user.id, "key": key}).first()
 
 
 def idempotent(view: F) -> F:

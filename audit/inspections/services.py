@@ -190,10 +190,11 @@ def save_answer(
 ) -> SavedAnswer:
     """Create or change one answer; `base_revision` (when given) must be the stored revision.
 
-    This runs on every tap of the walk, so it writes with two plain statements rather than through the unit of work
-    (the ORM's own version check would need the whole answer loaded first): the UPDATE names the revision it
-    replaces, so a change made meanwhile is never overwritten but reported as a StaleAnswer. The actor is only an
-    id here, for the same reason.
+    This runs on every tap of the walk, so it writes with plain statements rather than through the unit of work
+    (the ORM's own version check would need the whole answer loaded first): one UPDATE … RETURNING changes a
+    stored answer, naming the revision it replaces when the client gave one, so a change made meanwhile is never
+    overwritten but reported as a StaleAnswer; only the first answer to an item needs a second statement (the
+    INSERT). The actor is only an id here, for the same reason.
     """
     check_editable(inspection)
     check_inspector(actor, inspection)
@@ -220,15 +221,24 @@ def save_answer(
     key = {"inspection_id": inspection.id, "key": item_key}
     session.flush()  # the statements below go round the unit of work: nothing of it may be left pending
     connection = session.connection()
-    stored = connection.execute(_ANSWER_STATE, key).first()
-    if stored is None and base_revision:
+    columns = {**_columns(saved), "answered_by_id": actor.id}
+    # Change the stored answer in one statement: the row lock (or SQLite's write lock) orders writers, and a
+    # given base revision must still be the stored one. No row changed: the first answer, or a stale write.
+    changed = update(Answer).where(Answer.inspection_id == inspection.id, Answer.item_key == item_key)
+    if base_revision is not None:
+        changed = changed.where(Answer.revision == base_revision)
+    revision = connection.execute(
+        changed.values(revision=Answer.revision + 1, **columns).returning(Answer.revision)
+    ).scalar_one_or_none()
+    if revision is not None:
+        saved = replace(saved, revision=revision)
+    elif connection.execute(_ANSWER_STATE, key).first() is not None:
+        raise StaleAnswer(session.scalars(_ANSWER, key).one())
+    elif base_revision:
         raise InvalidAnswer(
             N_("%(key)s has no stored answer at revision %(revision)d."), key=item_key, revision=base_revision
         )
-    if stored is not None and base_revision is not None and base_revision != stored.revision:
-        raise StaleAnswer(session.scalars(_ANSWER, key).one())
-    columns = {**_columns(saved), "answered_by_id": actor.id}
-    if stored is None:
+    else:
         try:
             with connection.begin_nested():  # another device may create the same answer at the same moment
                 connection.execute(
@@ -236,15 +246,6 @@ def save_answer(
                 )
         except IntegrityError:
             raise StaleAnswer(session.scalars(_ANSWER, key).one()) from None
-    else:
-        saved = replace(saved, revision=stored.revision + 1)
-        updated = connection.execute(
-            update(Answer)
-            .where(Answer.id == stored.id, Answer.revision == stored.revision)
-            .values(revision=saved.revision, **columns)
-        )
-        if updated.rowcount != 1:
-            raise StaleAnswer(session.scalars(_ANSWER, key).one())
     _forget_loaded_answers(session, inspection)
     return saved
 
