@@ -19,7 +19,7 @@ from audit.errors import DomainError
 from audit.extensions import db
 from audit.i18n import current_language, translate_all
 from audit.inspections.forms import ReturnForm, ReviewForm, StartInspectionForm, SubmitForm
-from audit.inspections.fragments import item_fragments
+from audit.inspections.fragments import item_fragments, section_fragments
 from audit.inspections.models import AnswerResult, Inspection, InspectionKind, InspectionStatus
 from audit.inspections.scoring import Outcome, score
 from audit.inspections.services import (
@@ -185,15 +185,18 @@ def section(inspection_id: int, section_key: str):  # type: ignore[no-untyped-de
         abort(404)
     previous, following = walk.neighbours(section_key)
     editable = inspection.status.editable and inspection.inspector_id == current_user.id
+    texts, language = translate_all(WALK_TEXTS), current_language()
+    menu = [(other, section_fragments(other.section, language, texts)) for other in walk.progress if other.applicable]
     return render_template(
         "inspections/section.html",
         inspection=inspection,
         walk=walk,
         state=state,
+        menu=menu,
         previous=previous,
         following=following,
         editable=editable,
-        t=translate_all(WALK_TEXTS),
+        t=texts,
     )
 
 
