@@ -194,7 +194,7 @@ def get_inspection(inspection_id: int):  # type: ignore[no-untyped-def]
 @allow(INSPECTORS)
 @idempotent
 def put_answer(inspection_id: int, item_key: str):  # type: ignore[no-untyped-def]
-    inspection = inspection_or_404(inspection_id)
+    inspection = inspection_or_404(inspection_id, share_lock=True)
     payload = _payload(AnswerPayload)
     given = AnswerInput(
         result=AnswerResult(payload.result) if payload.result else None,

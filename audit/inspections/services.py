@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -107,6 +107,23 @@ _ANSWER_STATE = select(Answer.id, Answer.revision).where(
 _ANSWER = select(Answer).where(Answer.inspection_id == bindparam("inspection_id"), Answer.item_key == bindparam("key"))
 
 
+#: Key in `Session.info`: ids of the inspections this transaction read under a shared row lock (PostgreSQL).
+SHARE_LOCKED = "tryggahus_share_locked_inspections"
+
+
+def mark_share_locked(session: Session, inspection: Inspection) -> None:
+    """The inspection (and its status) was just read with FOR SHARE in this transaction: `lock_inspection(shared)`
+    has nothing to add until the transaction ends. Only PostgreSQL locks rows; SQLite must still re-read."""
+    if session.connection().dialect.name == "postgresql":
+        session.info.setdefault(SHARE_LOCKED, set()).add(inspection.id)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _locks_released(session: Session) -> None:
+    session.info.pop(SHARE_LOCKED, None)
+
+
 def lock_inspection(session: Session, inspection: Inspection, *, shared: bool = False) -> None:
     """Serialise the writers of one inspection and re-read its status under the lock.
 
@@ -115,6 +132,8 @@ def lock_inspection(session: Session, inspection: Inspection, *, shared: bool = 
     and photos, which may run side by side, but not beside a change of state); SQLite takes its write lock.
     """
     lock_for_write(session)
+    if shared and inspection.id in session.info.get(SHARE_LOCKED, ()):
+        return  # read with FOR SHARE by this transaction (autosave loads it so: one round trip less)
     status = session.scalar(_SHARED_STATUS if shared else _LOCKED_STATUS, {"inspection_id": inspection.id})
     set_committed_value(inspection, "status", status)
 

@@ -26,6 +26,7 @@ from audit.inspections.services import (
     AnswerInput,
     IncompleteInspection,
     approve_inspection,
+    mark_share_locked,
     return_inspection,
     save_answer,
     start_inspection,
@@ -98,9 +99,17 @@ _INSPECTION_BY_ID = (
 )
 
 
-def inspection_or_404(inspection_id: int) -> Inspection:
-    found = db.session.scalars(_INSPECTION_BY_ID, {"inspection_id": inspection_id}).unique().one_or_none()
-    return own_or_404(found)
+#: For a change of one answer or photo: the inspection's row read under a shared lock on PostgreSQL, so the
+#: status check under the lock needs no statement of its own (SQLite ignores FOR SHARE and re-reads later).
+_INSPECTION_FOR_SHARE = _INSPECTION_BY_ID.with_for_update(read=True, of=Inspection)
+
+
+def inspection_or_404(inspection_id: int, *, share_lock: bool = False) -> Inspection:
+    statement = _INSPECTION_FOR_SHARE if share_lock else _INSPECTION_BY_ID
+    found = own_or_404(db.session.scalars(statement, {"inspection_id": inspection_id}).unique().one_or_none())
+    if share_lock:
+        mark_share_locked(db.session(), found)
+    return found
 
 
 @bp.get("/")
