@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,7 @@ from audit.accounts.models import Role, User
 from audit.buildings.features import Feature
 from audit.buildings.models import Area, Building
 from audit.inspections.models import Answer, Inspection, InspectionStatus
-from tests.web_support import csrf_token, login
+from tests.web_support import api_headers, csrf_token, login
 
 VALID = {
     "name": "Ekbacken 4",
@@ -178,3 +179,34 @@ def test_language_switch_keeps_the_page_and_its_query(client: FlaskClient, creat
     login(client, create_member(Role.viewer).email)
     page = client.get("/buildings/?q=alby").get_data(as_text=True)
     assert 'href="/buildings/?q=alby&amp;lang=en"' in page
+
+
+def test_the_section_page_shows_each_language_and_answer_although_its_fixed_parts_are_kept(
+    client: FlaskClient, create_inspection: Callable[..., Inspection]
+) -> None:
+    """Item texts, guidance, thresholds and the section menu are drawn once per language: each view still shows its
+    own language, and the answer-dependent parts (checked buttons, revision, comment) follow every save."""
+    inspection = create_inspection()
+    inspection_id, email = inspection.id, inspection.inspector.email
+    checklist = inspection.checklist_version.checklist
+    section = next(s for s in checklist.sections if s.key == "ENT")
+    item = next(i for i in section.items if i.answer.type == "pass_fail")
+    login(client, email)
+    url = f"/inspections/{inspection_id}/sections/ENT"
+    pages = [client.get(f"{url}?lang={lang}").get_data(as_text=True) for lang in ("sv", "en", "sv")]
+    for page, lang in zip(pages, ("sv", "en", "sv"), strict=True):
+        assert escape(item.text.get(lang)) in page
+        assert escape(item.guidance.get(lang)) in page
+        assert f'data-title="{escape(section.title.get(lang))}"' in page
+    assert escape(item.text.en) not in pages[0]
+    assert escape(item.text.sv) not in pages[1]
+    client.put(
+        f"/api/v1/inspections/{inspection_id}/answers/{item.key}",
+        json={"result": "fail", "comment": "Dörren går i baklås"},
+        headers=api_headers(client),
+    )
+    page = client.get(url).get_data(as_text=True)
+    assert f'id="item-{item.key}" data-item="{item.key}"' in page
+    assert 'data-revision="1"' in page
+    assert f'name="result-{item.key}" value="fail" checked' in page
+    assert "Dörren går i baklås" in page

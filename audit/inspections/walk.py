@@ -158,11 +158,10 @@ class Walk:
     @cached_property
     def progress(self) -> tuple[SectionProgress, ...]:
         answered = {key for key, row in self._answers.items() if row.result is not None}
+        counts = counted(self._layout, answered)
         return tuple(
-            SectionProgress(section, applicable, sum(1 for key in required if key in answered), len(required))
-            for section, (_key, applicable, required) in zip(
-                self._checklist.sections, self._layout.sections, strict=True
-            )
+            SectionProgress(section, applies, done, total)
+            for section, (_key, applies, done, total) in zip(self._checklist.sections, counts, strict=True)
         )
 
     @property
@@ -269,16 +268,19 @@ def answered_keys(session: Session, inspection_id: int) -> set[str]:
     return set(session.connection().scalars(_ANSWERED_KEYS, {"inspection_id": inspection_id}))
 
 
+def counted(layout: Layout, answered: set[str]) -> list[tuple[str, bool, int, int]]:
+    """(section key, whether it applies, answered, total) per section: its scored, applicable items."""
+    return [
+        (key, applies, sum(1 for item_key in required if item_key in answered), len(required))
+        for key, applies, required in layout.sections
+    ]
+
+
 def progress(inspection: Inspection, answered: set[str]) -> dict[str, Any]:
     """Answered and total scored, applicable items, per section and overall (what the walk's bars show)."""
     sections = [
-        {
-            "key": key,
-            "applicable": applies,
-            "answered": sum(1 for item_key in required if item_key in answered),
-            "total": len(required),
-        }
-        for key, applies, required in inspection_layout(inspection).sections
+        {"key": key, "applicable": applies, "answered": done, "total": total}
+        for key, applies, done, total in counted(inspection_layout(inspection), answered)
     ]
     return {
         "answered": sum(s["answered"] for s in sections),
