@@ -124,7 +124,7 @@ def _font_config() -> Any:
     config = getattr(_per_thread, "font_config", None)
     if config is None:
         config = _per_thread.font_config = FontConfiguration()
-        _per_thread.stylesheets = {}
+        _per_thread.stylesheets = {}  # parsed with this configuration's fonts: they live and die together
     return config
 
 
@@ -144,21 +144,13 @@ def _parsed_stylesheet(css: str, font_config: Any) -> Any:
 
 
 def render_document(
-    template_name: str,
-    context: Mapping[str, Any],
-    *,
-    language: str | None = None,
-    stylesheet: str | None = None,
-    photo_root: Path | None = None,
-    base_url: str = PDF_ORIGIN,
+    template_name: str, context: Mapping[str, Any], *, language: str | None = None, stylesheet: str | None = None
 ) -> Any:
     """Like `render_pdf`, but the laid-out `weasyprint.Document` (to join several into one PDF with `join_pdf`)."""
     import weasyprint
     from flask import current_app, has_request_context, render_template
     from flask_babel import force_locale
 
-    if photo_root is None:
-        photo_root = current_app.config["TRYGGAHUS"].photo_root
     if language is None and not has_request_context():
         language = DEFAULT_LANGUAGE
     names = [template_name, FONTS_STYLESHEET] + ([stylesheet] if stylesheet else [])
@@ -168,32 +160,24 @@ def render_document(
         with force_locale(language):
             html, *styles = (render_template(name, **context) for name in names)
     font_config = _font_config()
-    fetcher = make_url_fetcher(STATIC_ROOT, photo_root)
-    return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+    fetcher = make_url_fetcher(STATIC_ROOT, current_app.config["TRYGGAHUS"].photo_root)
+    return weasyprint.HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=fetcher).render(
         font_config=font_config, stylesheets=[_parsed_stylesheet(css, font_config) for css in styles]
     )
 
 
 def render_pdf(
-    template_name: str,
-    context: Mapping[str, Any],
-    *,
-    language: str | None = None,
-    stylesheet: str | None = None,
-    photo_root: Path | None = None,
-    base_url: str = PDF_ORIGIN,
+    template_name: str, context: Mapping[str, Any], *, language: str | None = None, stylesheet: str | None = None
 ) -> bytes:
     """Render `templates/<template_name>` with `context` and return the PDF's bytes.
 
     `language` ("sv" or "en") forces the language of the template's translated strings; by default it is the
     current request's (or Swedish outside a request). `stylesheet` names a CSS template in `templates/` rendered
-    with the same context and added after `pdf/fonts.css`. `photo_root` is the photo store's folder; by default the
-    app's (`Settings.photo_root`). `base_url` is what relative URLs resolve against; only `PDF_ORIGIN` reaches
-    the app's files. Needs an app context; raises whatever WeasyPrint raises for a broken document.
+    with the same context and added after `pdf/fonts.css`. Relative URLs resolve against `PDF_ORIGIN`, photos come
+    from the app's photo store (`Settings.photo_root`). Needs an app context; raises whatever WeasyPrint raises for
+    a broken document.
     """
-    document = render_document(
-        template_name, context, language=language, stylesheet=stylesheet, photo_root=photo_root, base_url=base_url
-    )
+    document = render_document(template_name, context, language=language, stylesheet=stylesheet)
     return document.write_pdf(finisher=draw_qr_codes)  # type: ignore[no-any-return]
 
 

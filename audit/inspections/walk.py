@@ -141,14 +141,12 @@ class Walk:
 
     def __init__(
         self,
-        inspection: Inspection,
         checklist: Checklist,
         layout: Layout,
         answers: dict[str, Row[Any]],
         photos: dict[str, list[Row[Any]]],
         previous: dict[str, Row[Any]],
     ) -> None:
-        self.inspection = inspection
         self._checklist = checklist
         self._layout = layout
         self._answers = answers
@@ -234,7 +232,7 @@ def build_walk(inspection: Inspection, *, with_photos: bool = True) -> Walk:
         if follow_up
         else {}
     )
-    return Walk(inspection, checklist, layout(checklist, inspection.building.features), answers, photos, previous)
+    return Walk(checklist, layout(checklist, inspection.building.features), answers, photos, previous)
 
 
 def answer_json(answer: Answer | SavedAnswer | None, item_key: str) -> dict[str, Any]:
