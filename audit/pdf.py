@@ -25,11 +25,14 @@
 from __future__ import annotations
 
 import atexit
+import gc
 import threading
-from collections.abc import Mapping, Sequence
-from functools import cache
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import cache, wraps
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from audit.i18n import DEFAULT_LANGUAGE
@@ -51,6 +54,10 @@ _MEDIA_TYPES = {
     ".jpeg": "image/jpeg",
     ".webp": "image/webp",
 }
+
+
+#: A fetcher remembers this many of the URLs it refused, newest last (for tests and debugging).
+MAX_REMEMBERED_REFUSALS = 50
 
 
 class RefusedResource(ValueError):
@@ -88,7 +95,7 @@ def _fetcher_class() -> type:
             super().__init__(allowed_protocols=("data", "https"))
             self.static_root = static_root
             self.photo_root = photo_root
-            self.refused: list[str] = []
+            self.refused: deque[str] = deque(maxlen=MAX_REMEMBERED_REFUSALS)
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             if url.startswith("data:"):
@@ -114,6 +121,8 @@ _per_thread = threading.local()
 atexit.register(_per_thread.__dict__.clear)
 #: Parsed stylesheets kept per thread (a handful of templates × paper sizes); the oldest go beyond this.
 MAX_CACHED_STYLESHEETS = 16
+#: URL fetchers kept per thread: one per photo store, so one per app (the tests make many apps).
+MAX_CACHED_FETCHERS = 8
 FONTS_STYLESHEET = "pdf/fonts.css"
 
 
@@ -126,6 +135,18 @@ def _font_config() -> Any:
         config = _per_thread.font_config = FontConfiguration()
         _per_thread.stylesheets = {}  # parsed with this configuration's fonts: they live and die together
     return config
+
+
+def _thread_url_fetcher(photo_root: Path) -> Any:
+    """This thread's fetcher for `photo_root`, made once: making one sets up urllib's handlers, which it never
+    uses, in half a millisecond (a twentieth of a sign)."""
+    fetchers: dict[Path, Any] | None = getattr(_per_thread, "fetchers", None)
+    if fetchers is None or len(fetchers) >= MAX_CACHED_FETCHERS:
+        fetchers = _per_thread.fetchers = {}
+    fetcher = fetchers.get(photo_root)
+    if fetcher is None:
+        fetcher = fetchers[photo_root] = make_url_fetcher(STATIC_ROOT, photo_root)
+    return fetcher
 
 
 def _parsed_stylesheet(css: str, font_config: Any) -> Any:
@@ -143,6 +164,52 @@ def _parsed_stylesheet(css: str, font_config: Any) -> Any:
     return parsed
 
 
+class _GarbageCollectorPause:
+    """Pauses Python's cyclic garbage collector while any thread lays out or writes a PDF.
+
+    WeasyPrint makes hundreds of thousands of short-lived objects for a report. Each of the collector's full passes
+    walks every object the app holds, so they took a quarter of a report's time and a sixth of a sign's. Paused,
+    the garbage made meanwhile is collected when the last PDF of the moment is done (its cycles are few). The
+    pause is process-wide: another thread's request runs without cyclic collection for that second or less, and
+    reference counting still frees everything else at once. A collector that was already off stays off.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._resume = False
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                self._resume = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0 and self._resume:
+                    gc.enable()
+
+
+gc_paused = _GarbageCollectorPause()
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _without_gc_passes(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    @wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with gc_paused():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@_without_gc_passes
 def render_document(
     template_name: str, context: Mapping[str, Any], *, language: str | None = None, stylesheet: str | None = None
 ) -> Any:
@@ -160,12 +227,13 @@ def render_document(
         with force_locale(language):
             html, *styles = (render_template(name, **context) for name in names)
     font_config = _font_config()
-    fetcher = make_url_fetcher(STATIC_ROOT, current_app.config["TRYGGAHUS"].photo_root)
+    fetcher = _thread_url_fetcher(current_app.config["TRYGGAHUS"].photo_root)
     return weasyprint.HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=fetcher).render(
         font_config=font_config, stylesheets=[_parsed_stylesheet(css, font_config) for css in styles]
     )
 
 
+@_without_gc_passes
 def render_pdf(
     template_name: str, context: Mapping[str, Any], *, language: str | None = None, stylesheet: str | None = None
 ) -> bytes:
@@ -181,6 +249,7 @@ def render_pdf(
     return document.write_pdf(finisher=draw_qr_codes)  # type: ignore[no-any-return]
 
 
+@_without_gc_passes
 def join_pdf(documents: Sequence[Any]) -> bytes:
     """One PDF with the pages of several documents from `render_document`, in order."""
     if not documents:
@@ -199,25 +268,25 @@ PT_PER_PX = 0.75
 
 
 def qr_runs(text: str) -> tuple[int, list[tuple[int, int, int]]]:
-    """The QR code of `text` (error correction M) as (modules per side with quiet zone, dark runs).
+    """The QR code of `text` (`audit.qr.make_qr`) as (modules per side with quiet zone, dark runs).
 
     A run is (row, first column, length) of horizontally adjacent dark modules, counted from the top left of the
     symbol's quiet zone.
     """
-    import segno
+    from audit.qr import make_qr
 
-    code = segno.make(text, error="m", micro=False)
+    symbol = make_qr(text)
     runs = []
-    for row, modules in enumerate(code.matrix):
+    for row, modules in enumerate(symbol.rows):
         column, width = 0, len(modules)
         while column < width:
-            if modules[column] & 1:
+            if modules[column]:
                 start = column
-                while column < width and modules[column] & 1:
+                while column < width and modules[column]:
                     column += 1
                 runs.append((row + QR_QUIET_ZONE, start + QR_QUIET_ZONE, column - start))
             column += 1
-    return len(code.matrix) + 2 * QR_QUIET_ZONE, runs
+    return symbol.size + 2 * QR_QUIET_ZONE, runs
 
 
 def qr_drawing(text: str, left: float, top: float, size: float, page_height: float) -> bytes:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from audit.accounts.models import Role, User
 from audit.buildings.models import Building
+from audit.certificates.report import answer_value
 from audit.checklists.models import ChecklistVersion
 from audit.demo import demo_photo
 from audit.inspections.models import Inspection, InspectionKind
@@ -24,14 +27,16 @@ from audit.pdf import (
     STATIC_ROOT,
     RefusedResource,
     draw_qr_codes,
+    gc_paused,
     join_pdf,
     make_url_fetcher,
     qr_runs,
+    render_pdf,
     resolve_resource,
 )
 from audit.photos.storage import PhotoStore
 from tests.pdf_support import pdf_fonts, pdf_image_count, pdf_text, qr_codes
-from tests.remediation_support import walk
+from tests.remediation_support import FINDING, walk
 from tests.web_support import login
 
 
@@ -79,7 +84,7 @@ def test_a_document_cannot_reach_local_files_or_other_hosts(tmp_path: Path) -> N
         <p>Hej</p><img src="file://{tmp_path / "secret.png"}"><img src="https://example.org/x.png">
         <img src="static/../../secret.png">"""
     pdf = weasyprint.HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=fetcher).write_pdf()
-    assert fetcher.refused == [
+    assert list(fetcher.refused) == [
         f"file://{tmp_path / 'secret.png'}",
         "https://example.org/x.png",
         f"{PDF_ORIGIN}secret.png",
@@ -161,6 +166,11 @@ def test_the_report_lists_every_answered_item_with_photos_and_reasons(
     assert len(answered) > 80
     missing = [key for key in answered if key not in text]
     assert missing == []
+    checklist = inspection.checklist_version.checklist
+    values = {answer_value(a.item_key, a, "sv", checklist) for a in inspection.answers} - {""}
+    assert len(values) > 10  # measurements ("1.8 m"), steps on a scale and chosen options
+    assert [value for value in values if " ".join(value.split()) not in compact] == []
+    assert " ".join(FINDING.split()) in compact  # the failed items' comments
     assert "Besiktningsrapport" in text
     assert "Rapporthuset" in text
     assert inspection.inspector.name in text
@@ -187,3 +197,45 @@ def test_a_draft_has_no_report(
     login(client, manager.email)
     response = client.get(f"/inspections/{inspection.id}/report.pdf")
     assert response.status_code == 303
+
+
+def test_the_collector_pauses_while_any_thread_makes_a_pdf_and_resumes_after_the_last() -> None:
+    assert gc.isenabled()
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def first() -> None:
+        with gc_paused():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(5)
+        with gc_paused():
+            second_in.set()
+            first_out.wait(5)
+            seen["after the first ended"] = gc.isenabled()
+        seen["after both ended"] = gc.isenabled()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert seen == {"after the first ended": False, "after both ended": True}
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # a collector that was off stays off
+    finally:
+        gc.enable()
+
+
+def test_a_failing_render_resumes_the_collector(app: Flask) -> None:
+    from jinja2 import TemplateNotFound
+
+    with app.app_context(), pytest.raises(TemplateNotFound):
+        render_pdf("pdf/no-such-template.html", {})
+    assert gc.isenabled()
