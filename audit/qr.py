@@ -2,11 +2,13 @@
 
 A QR code's data is XOR-ed with one of eight mask patterns; ISO/IEC 18004 §7.8.3 asks for the one whose symbol has
 the lowest penalty (long runs, 2×2 blocks, finder-like patterns, an uneven dark share). segno scores the eight
-candidates module by module in Python: about 9 ms of a sign's 40 ms. `make_qr` asks segno for the symbol once,
-with mask 0, derives the other seven candidates from it as row bitmasks, scores them with string and integer
-operations that follow segno's own scoring rule for rule, and puts the winner's format information in with
-segno's own function. The result is the same symbol as `segno.make(text, error="m", micro=False)`, module for
-module: `tests/test_qr.py` checks that over thousands of texts and every version a URL can need.
+candidates module by module in Python: 4 to 8 ms for a verification URL, where the rest of the sign takes about
+18 ms. `make_qr` asks segno for the symbol once, with mask 0, derives the other seven candidates from it with all
+rows and columns packed into one integer, scores them with integer operations that follow segno's own scoring
+rule for rule, and puts the winner's format information in with segno's own function. The result is the same
+symbol as `segno.make(text, error="m", micro=False)`, module for module and mask for mask: `tests/test_qr.py`
+checks that over hundreds of generated texts, 600 verification URLs (all eight masks) and symbols of sizes from
+version 1 to version 19.
 
 It relies on a few of segno's module-level helpers (`segno.encoder`), which is why segno's version is pinned.
 """
