@@ -17,8 +17,11 @@
   read local files or call out to the network.
 - Fonts are shipped in `audit/static/fonts` and declared with `@font-face` in `templates/pdf/fonts.css`, so a
   PDF looks the same on every machine.
-- QR codes: an element with a `data-qr` attribute gets the QR code of that text (segno) drawn over its content
-  box as vector squares, quiet zone included (see `draw_qr_codes`).
+- QR codes: an element with a `data-qr` attribute gets the QR code of that text (segno's symbol, `audit.qr`)
+  drawn over its content box as vector squares, quiet zone included (see `draw_qr_codes`).
+- Speed: each thread keeps its font configuration, parsed stylesheets and URL fetcher, and the cyclic garbage
+  collector is paused while a document is laid out and written (`gc_paused`). WeasyPrint's time grows with the
+  number of elements, so the templates make few.
 - It works outside a request too (CLI, background jobs): it needs only an app context.
 """
 
@@ -168,10 +171,11 @@ class _GarbageCollectorPause:
     """Pauses Python's cyclic garbage collector while any thread lays out or writes a PDF.
 
     WeasyPrint makes hundreds of thousands of short-lived objects for a report. Each of the collector's full passes
-    walks every object the app holds, so they took a quarter of a report's time and a sixth of a sign's. Paused,
-    the garbage made meanwhile is collected when the last PDF of the moment is done (its cycles are few). The
-    pause is process-wide: another thread's request runs without cyclic collection for that second or less, and
-    reference counting still frees everything else at once. A collector that was already off stays off.
+    walks every object the app holds, so they took a quarter of a report's time and a sixth of a one-page
+    document's. Paused, the garbage made meanwhile is collected when the last PDF of the moment is done (its
+    cycles are few). The pause is process-wide: another thread's request runs without cyclic collection for that
+    second or less, and reference counting still frees everything else at once. A collector that was already off
+    stays off.
     """
 
     def __init__(self) -> None:
