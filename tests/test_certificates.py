@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session
 from audit.accounts.models import Organisation, Role, User
 from audit.buildings.models import Building
 from audit.certificates.batch import create_job, print_signs, sign_renderer
-from audit.certificates.documents import PaperSize, issued_sign, sign_facts, verification_url
+from audit.certificates.documents import (
+    PaperSize,
+    SignFacts,
+    issued_sign,
+    render_sign,
+    sign_facts,
+    size_step,
+    verification_url,
+)
 from audit.certificates.models import BatchFormat, Certificate, CertificateCounter
 from audit.certificates.numbering import add_months, format_number, parse_number, valid_until
 from audit.certificates.services import CertificateRefused, issue_certificate, revoke_certificate
@@ -225,6 +233,43 @@ def test_manager_issues_and_downloads_a_sign_that_reads_and_scans(
     assert f"{until:%B} {until.day}, {until.year}" in pdf_text(english_a3.data)
     assert "pts (A3)" in pdf_info(english_a3.data)
     assert qr_codes(english_a3.data, tmp_path, resolution=50) == [url]
+
+
+LONG = {
+    "street_address": "Övre Fredriksbergsgatan 123 B, trapphus 4, port mot gården",
+    "city": "Upplands Väsby och Sollentuna kommundel",
+    "organisation_name": "Stiftelsen Stockholms Studentbostäder och Allmännyttiga Hyresfastigheter i Storstockholm AB",
+}
+#: As long as the columns allow: the sign cuts these, but keeps its one page, its QR code and its number.
+LONGEST = {"street_address": "Gata " * 40, "city": "Stad " * 20, "organisation_name": "Organisation " * 15}
+
+
+@pytest.mark.parametrize("size", list(PaperSize))
+@pytest.mark.parametrize(("texts", "shown_in_full"), [(LONG, True), (LONGEST, False)], ids=["long", "longest"])
+def test_long_addresses_and_names_keep_the_sign_on_one_page(
+    app: Flask, tmp_path: Path, size: PaperSize, texts: dict[str, str], shown_in_full: bool
+) -> None:
+    url = "https://trygga-hus.example.se/v/" + "x" * 43
+    facts = SignFacts(
+        number="TH-2026-000123",
+        postcode="123 45",
+        issued_on=date(2026, 11, 23),
+        valid_until=date(2029, 9, 30),
+        verification_url=url,
+        **{key: value[: Certificate.__table__.c[key].type.length] for key, value in texts.items()},
+    )
+    with app.app_context():
+        data = render_sign(facts, size, "sv")
+    assert re.search(r"^Pages:\s+1$", pdf_info(data), re.MULTILINE)
+    text = " ".join(pdf_text(data).split())
+    assert "TH-2026-000123" in text
+    assert "30 september 2029" in text
+    assert all(" ".join(value.split()) in text for value in texts.values()) is shown_in_full
+    assert qr_codes(data, tmp_path, resolution=40 if size is PaperSize.a4 else 30) == [url]
+
+
+def test_longer_texts_take_smaller_steps() -> None:
+    assert [size_step("x" * length, (10, 20)) for length in (0, 10, 11, 20, 21, 200)] == [0, 0, 1, 1, 2, 2]
 
 
 def _swedish_month(day: date) -> str:

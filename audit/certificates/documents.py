@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -20,6 +21,11 @@ class PaperSize(StrEnum):
 
 
 SIGN_CSS = "pdf/sign.css"
+#: Street addresses longer than each of these many characters are set one step smaller (pdf/sign.css: `.step1` to
+#: `.step4`, the last also cut to three lines), and so are postcode and city by theirs: the sign stays one page
+#: whatever an address is (up to 200 characters).
+ADDRESS_STEPS = (32, 42, 52, 64)
+CITY_STEPS = (30, 40, 52)
 #: A3 is A4 scaled by √2: the sign is designed once, in A4 millimetres, and scaled.
 SCALE = {PaperSize.a4: 1.0, PaperSize.a3: 2**0.5}
 
@@ -57,10 +63,19 @@ def sign_facts(certificate: Certificate) -> SignFacts:
     )
 
 
+def size_step(text: str, limits: Sequence[int]) -> int:
+    """0 for a text that fits the largest size, and one step more for each limit it is longer than."""
+    return sum(len(text) > limit for limit in limits)
+
+
 def _sign_context(facts: SignFacts, size: PaperSize, language: str) -> dict[str, object]:
     if language not in LANGUAGES:
         raise ValueError(f"no sign in {language!r}")
-    return {"sign": facts, "size": size.value, "k": SCALE[size]}
+    steps = {
+        "address": size_step(facts.street_address, ADDRESS_STEPS),
+        "city": size_step(f"{facts.postcode} {facts.city}", CITY_STEPS),
+    }
+    return {"sign": facts, "size": size.value, "k": SCALE[size], "steps": steps}
 
 
 def render_sign(facts: SignFacts, size: PaperSize = PaperSize.a4, language: str = "sv") -> bytes:
