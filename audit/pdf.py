@@ -31,11 +31,11 @@ import atexit
 import gc
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cache, wraps
+from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from audit.i18n import DEFAULT_LANGUAGE
@@ -199,21 +199,11 @@ class _GarbageCollectorPause:
                     gc.enable()
 
 
+#: `with gc_paused():` or, as the PDF functions below use it, `@gc_paused()`.
 gc_paused = _GarbageCollectorPause()
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
 
 
-def _without_gc_passes(function: Callable[_P, _R]) -> Callable[_P, _R]:
-    @wraps(function)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with gc_paused():
-            return function(*args, **kwargs)
-
-    return wrapper
-
-
-@_without_gc_passes
+@gc_paused()
 def render_document(
     template_name: str, context: Mapping[str, Any], *, language: str | None = None, stylesheet: str | None = None
 ) -> Any:
@@ -237,7 +227,7 @@ def render_document(
     )
 
 
-@_without_gc_passes
+@gc_paused()
 def render_pdf(
     template_name: str, context: Mapping[str, Any], *, language: str | None = None, stylesheet: str | None = None
 ) -> bytes:
@@ -253,7 +243,7 @@ def render_pdf(
     return document.write_pdf(finisher=draw_qr_codes)  # type: ignore[no-any-return]
 
 
-@_without_gc_passes
+@gc_paused()
 def join_pdf(documents: Sequence[Any]) -> bytes:
     """One PDF with the pages of several documents from `render_document`, in order."""
     if not documents:

@@ -31,6 +31,7 @@ from audit.certificates.services import (
 )
 from audit.certificates.status import today_in_sweden
 from audit.database import utcnow
+from audit.downloads import private_file
 from audit.errors import DomainError
 from audit.extensions import db, limiter
 from audit.i18n import LANGUAGES, current_language
@@ -44,13 +45,6 @@ def _today() -> date:
     """Today in Sweden, or the date set in `TRYGGAHUS_FROZEN_DATE` (ISO) to see the app on another day."""
     frozen = current_app.config.get("TRYGGAHUS_FROZEN_DATE")
     return date.fromisoformat(frozen) if frozen else today_in_sweden()
-
-
-def _pdf(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.get("/certificates/")
@@ -111,7 +105,7 @@ def sign(certificate_id: int):  # type: ignore[no-untyped-def]
         data = certificate.sign_pdf
     else:
         data = render_sign(sign_facts(certificate), size, language)
-    return _pdf(data, f"{certificate.number}-{size.value}-{language}.pdf")
+    return private_file(data, "application/pdf", f"{certificate.number}-{size.value}-{language}.pdf", inline=True)
 
 
 @bp.post("/certificates/<int:certificate_id>/revoke")
@@ -141,7 +135,7 @@ def report(inspection_id: int):  # type: ignore[no-untyped-def]
     except DomainError as exc:
         flash(exc.translated(), "error")
         return redirect(url_for("inspections.show", inspection_id=inspection_id), 303)
-    return _pdf(data, f"report-{inspection.id}.pdf")
+    return private_file(data, "application/pdf", f"report-{inspection.id}.pdf", inline=True)
 
 
 @bp.get("/buildings/<int:building_id>/certificates")

@@ -24,6 +24,7 @@ from audit.accounts.models import Membership, Role, User
 from audit.api.views import PHOTO_PROBLEMS
 from audit.buildings.models import Area, Building
 from audit.checklists.schema import Severity
+from audit.downloads import private_file
 from audit.errors import DomainError
 from audit.extensions import db
 from audit.i18n import current_language
@@ -369,13 +370,6 @@ def dashboard():  # type: ignore[no-untyped-def]
 # --- exports -----------------------------------------------------------------------------------------------------
 
 
-def _download(data: bytes, mimetype: str, name: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 def _export_table() -> tuple[list[str], list[list[export.Cell]]]:
     tasks = queries.all_tasks(db.session, current_user.organisation_id, _filter(), today())
     return task_table(tasks, today(), current_language())
@@ -385,14 +379,14 @@ def _export_table() -> tuple[list[str], list[list[export.Cell]]]:
 @allow(STAFF)
 def export_csv() -> Response:
     header, rows = _export_table()
-    return _download(export.to_csv(header, rows), "text/csv; charset=utf-8", f"tasks-{today().isoformat()}.csv")
+    return private_file(export.to_csv(header, rows), "text/csv; charset=utf-8", f"tasks-{today().isoformat()}.csv")
 
 
 @bp.get("/export.xlsx")
 @allow(STAFF)
 def export_xlsx() -> Response:
     header, rows = _export_table()
-    return _download(
+    return private_file(
         export.to_xlsx(_("Tasks"), header, rows),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         f"tasks-{today().isoformat()}.xlsx",
@@ -408,7 +402,7 @@ def _pdf(title: str, subtitle: str, chosen: TaskFilter, name: str) -> Response:
         "remediation/tasks_pdf.html",
         {"title": title, "subtitle": subtitle, "tasks": tasks, "today": day, "lang": current_language()},
     )
-    return _download(pdf, "application/pdf", name)
+    return private_file(pdf, "application/pdf", name)
 
 
 @bp.get("/export/building/<int:building_id>.pdf")
