@@ -33,8 +33,10 @@ run: demo
 test: install-test lint
 	$(BIN)/python -m pytest
 
+## Ruff, then mypy over the application package (its settings are in pyproject.toml).
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
