@@ -202,7 +202,7 @@ def batch_start():  # type: ignore[no-untyped-def]
         PaperSize(form.size.data),
         form.language.data or "sv",
     )
-    batch.start_after_commit(db.session(), job.id)
+    batch.start_after_commit(db.session, job.id)
     return redirect(url_for("certificates.batch_show", job_id=job.id), 303)
 
 

@@ -108,7 +108,7 @@ def inspection_or_404(inspection_id: int, *, share_lock: bool = False) -> Inspec
     statement = _INSPECTION_FOR_SHARE if share_lock else _INSPECTION_BY_ID
     found = own_or_404(db.session.scalars(statement, {"inspection_id": inspection_id}).unique().one_or_none())
     if share_lock:
-        mark_share_locked(db.session(), found)
+        mark_share_locked(db.session, found)
     return found
 
 
