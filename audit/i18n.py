@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlencode
 
 import flask_babel
 from flask import Flask, request, session, url_for
@@ -70,8 +71,11 @@ def language_url(language: str) -> str:
     """This page in another language: same address and query, except after a form post (then the start page)."""
     if request.method != "GET" or request.endpoint is None:
         return url_for("main.index", lang=language)
-    args = {key: value for key, value in request.args.items() if key != "lang"}
-    return url_for(request.endpoint, **(request.view_args or {}), **args, lang=language)
+    # The query is not handed to url_for, where an argument could clash with a part of the path or pass for one of
+    # url_for's own options (`?_external=1` made the link absolute).
+    query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    path = url_for(request.endpoint, **(request.view_args or {}))
+    return f"{path}?{urlencode([*query, ('lang', language)])}"
 
 
 def init_template_helpers(app: Flask) -> None:
