@@ -27,7 +27,8 @@ class DomainError(Exception):
     def translated(self) -> str:
         from flask_babel import gettext
 
-        return gettext(self.message, **self.params)
+        translated: str = gettext(self.message, **self.params)
+        return translated
 
 
 class InvalidTransition(DomainError):

@@ -65,6 +65,5 @@ def label(value: Enum | str | None) -> str:
     """The translated name of an enum member (or of its value)."""
     if value is None:
         return ""
-    if not isinstance(value, Enum):
-        value = next((member for member in LABELS if member.value == value), None) or value  # type: ignore[assignment]
-    return str(LABELS.get(value, value))  # type: ignore[arg-type]
+    member = value if isinstance(value, Enum) else next((m for m in LABELS if m.value == value), None)
+    return str(LABELS[member]) if member in LABELS else str(value)

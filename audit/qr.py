@@ -155,12 +155,13 @@ def penalty(lines: int, layout: _Layout) -> int:
 def make_qr(text: str) -> QrSymbol:
     """The QR code of `text` (error correction M, or higher where it fits the same version), best mask."""
     first = segno.make(text, error=ERROR_LEVEL, micro=False, mask=0)
-    layout = _layout(first.version)
+    version = int(first.version)  # segno's version is a str only for Micro QR codes ("M2")
+    layout = _layout(version)
     data = (_pack(first.matrix) & layout.data) ^ layout.masks[0]  # the data as placed, before any mask
     scores = [penalty(layout.fixed | (data ^ mask), layout) for mask in layout.masks]
     best = scores.index(min(scores))  # the first of equals, as segno does
     if best == 0:
-        return QrSymbol(first.version, 0, tuple(bytes(row) for row in first.matrix))
+        return QrSymbol(version, 0, tuple(bytes(row) for row in first.matrix))
     size, field = layout.size, layout.field
     flip = layout.masks[0] ^ layout.masks[best]
     matrix = tuple(bytearray(row) for row in first.matrix)
@@ -168,5 +169,5 @@ def make_qr(text: str) -> QrSymbol:
         for j in range(size):
             if flip >> (i * field + _GAP + size - 1 - j) & 1:
                 row[j] ^= 1
-    encoder.add_format_info(matrix, first.version, consts.ERROR_MAPPING[first.error], best)
-    return QrSymbol(first.version, best, tuple(bytes(row) for row in matrix))
+    encoder.add_format_info(matrix, version, consts.ERROR_MAPPING[first.error], best)
+    return QrSymbol(version, best, tuple(bytes(row) for row in matrix))
