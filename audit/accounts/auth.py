@@ -25,7 +25,7 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
-class Principal(UserMixin):  # type: ignore[misc]
+class Principal(UserMixin):
     """The signed-in user, in the organisation and role of this login.
 
     Plain values read with the credential in one query, as every request needs them; the ORM objects are loaded
@@ -88,11 +88,11 @@ def _membership(db_session: Session, user_id: int, organisation_id: int) -> Memb
 
 def _check_throttle(db_session: Session, email: str) -> None:
     since = utcnow() - THROTTLE_WINDOW
-    failures = db_session.scalar(
+    failures = db_session.execute(
         select(func.count())
         .select_from(LoginFailure)
         .where(LoginFailure.email == email, LoginFailure.failed_at > since)
-    )
+    ).scalar_one()
     if failures >= MAX_FAILURES:
         raise LoginThrottled("too many failed logins")
 
@@ -160,7 +160,7 @@ def revoke_api_tokens(db_session: Session, user: User) -> int:
     return count
 
 
-def _principal_query(credential: type[LoginSession] | type[ApiToken]) -> Select[Any]:
+def _principal_query(credential: type[LoginSession] | type[ApiToken]) -> Select[*tuple[Any, ...]]:
     return (
         select(User.id, User.email, User.name, Membership.organisation_id, Organisation.name, Membership.role)
         .select_from(credential)

@@ -30,7 +30,7 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _replay(record: Row[Any], fingerprint: str) -> tuple[Response, int]:
+def _replay(record: Row[*tuple[Any, ...]], fingerprint: str) -> tuple[Response, int]:
     if record.fingerprint != fingerprint:
         return api_error(422, "idempotency_key_reused", f"{HEADER} {record.key} was used for a different request.")
     response = jsonify(record.response)
@@ -44,7 +44,7 @@ _STORED = select(
 ).where(IdempotencyRecord.user_id == bindparam("user_id"), IdempotencyRecord.key == bindparam("key"))
 
 
-def _stored(key: str) -> Row[Any] | None:
+def _stored(key: str) -> Row[*tuple[Any, ...]] | None:
     return db.session.execute(_STORED, {"user_id": current_user.id, "key": key}).first()
 
 

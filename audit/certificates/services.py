@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -89,6 +90,8 @@ def issue_certificate(
     problem = issue_problem(inspection)
     if problem is not None:
         raise problem
+    # Only approved inspections get this far, and those have been submitted (a check constraint says so).
+    inspected_on = local_date(cast(datetime, inspection.submitted_at))
     existing = certificate_for_inspection(session, inspection)
     if existing is not None:
         raise CertificateRefused(
@@ -97,7 +100,7 @@ def issue_certificate(
     issued_on = today or today_in_sweden()
     sequence = _next_sequence(session, issued_on.year)  # from here on, issuers take turns until the commit
     previous = latest_certificate(session, inspection.building_id)
-    if previous is not None and previous.inspected_on > local_date(inspection.submitted_at):
+    if previous is not None and previous.inspected_on > inspected_on:
         raise CertificateRefused(
             N_("Certificate %(number)s is based on a later inspection of this building."), number=previous.number
         )
@@ -117,7 +120,7 @@ def issue_certificate(
         property_designation=building.property_designation,
         organisation_name=inspection.organisation.name,
         score=inspection.score_total,
-        inspected_on=local_date(inspection.submitted_at),  # type: ignore[arg-type] (checked above)
+        inspected_on=inspected_on,
         issued_on=issued_on,
         valid_until=valid_until(issued_on, checklist.pass_rule.validity_months),
         issued_at=utcnow(),

@@ -78,11 +78,11 @@ class ItemState:
     item: Item
     applicable: bool
     #: The stored answer (columns as in ANSWER_COLUMNS), or None.
-    answer: Row[Any] | None
+    answer: Row[*tuple[Any, ...]] | None
     #: The item's photos as (id, item_key) rows.
-    photos: tuple[Row[Any], ...] = ()
+    photos: tuple[Row[*tuple[Any, ...]], ...] = ()
     #: A follow-up's view of the answer in the inspection it follows up (columns as in ANSWER_COLUMNS), or None.
-    previous: Row[Any] | None = None
+    previous: Row[*tuple[Any, ...]] | None = None
 
     @property
     def answered(self) -> bool:
@@ -143,9 +143,9 @@ class Walk:
         self,
         checklist: Checklist,
         layout: Layout,
-        answers: dict[str, Row[Any]],
-        photos: dict[str, list[Row[Any]]],
-        previous: dict[str, Row[Any]],
+        answers: dict[str, Row[*tuple[Any, ...]]],
+        photos: dict[str, list[Row[*tuple[Any, ...]]]],
+        previous: dict[str, Row[*tuple[Any, ...]]],
     ) -> None:
         self._checklist = checklist
         self._layout = layout
@@ -223,7 +223,7 @@ def build_walk(inspection: Inspection, *, with_photos: bool = True) -> Walk:
     session.flush()
     connection = session.connection()
     answers = {row.item_key: row for row in connection.execute(_ANSWERS, params)}
-    photos: dict[str, list[Row[Any]]] = defaultdict(list)
+    photos: dict[str, list[Row[*tuple[Any, ...]]]] = defaultdict(list)
     for photo in connection.execute(_PHOTOS, params) if with_photos else ():
         photos[photo.item_key].append(photo)
     follow_up = follow_up_of(inspection)

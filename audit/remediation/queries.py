@@ -23,6 +23,8 @@ from audit.remediation.workflow import TaskStatus
 T = RemediationTask
 ACTIVE = (TaskStatus.open, TaskStatus.in_progress)
 STATUS_ORDER = tuple(TaskStatus)
+#: A SELECT of any columns: the lists, counts and exports share the filters and the sort below.
+_Query = Select[*tuple[Any, ...]]
 
 
 def _rank(column: Any, order: tuple[Any, ...]) -> Any:
@@ -33,7 +35,7 @@ def overdue_condition(today: date) -> Any:
     return and_(T.status.in_(ACTIVE), T.due_date < today)
 
 
-def _filtered(query: Select[Any], organisation_id: int, chosen: TaskFilter, today: date, *, status: bool) -> Select:
+def _filtered(query: _Query, organisation_id: int, chosen: TaskFilter, today: date, *, status: bool) -> _Query:
     query = query.where(T.organisation_id == organisation_id)
     if chosen.area_id:
         query = query.where(Building.area_id == chosen.area_id)
@@ -68,7 +70,7 @@ class TaskPage:
 _SORTER = aliased(User, name="sorter")
 
 
-def _ordered(query: Select[Any], chosen: TaskFilter, *, has_building: bool = False) -> Select[Any]:
+def _ordered(query: _Query, chosen: TaskFilter, *, has_building: bool = False) -> _Query:
     """The query sorted as chosen (ties broken by id), joined with what the sort needs (the building unless
     `has_building`, the assignee as `_SORTER`) and with what the filter needs (the building, for the area)."""
     sort_columns = {
@@ -88,7 +90,7 @@ def _ordered(query: Select[Any], chosen: TaskFilter, *, has_building: bool = Fal
     return query.order_by(*(column.desc() if chosen.descending else column for column in (*sort_columns, T.id)))
 
 
-def _with_building_and_assignee(query: Select[Any]) -> Select[Any]:
+def _with_building_and_assignee(query: _Query) -> _Query:
     """Tasks loaded with their building, area and assignee in the same statement."""
     return (
         query.join(T.building)

@@ -16,6 +16,7 @@ from audit.database import utcnow
 from audit.errors import N_, DomainError
 from audit.inspections.models import AnswerResult, Inspection, InspectionStatus
 from audit.inspections.services import InvalidAnswer
+from audit.photos.models import Photo
 from audit.photos.services import stored_photo_fields
 from audit.remediation.models import RemediationTask, TaskEvent, TaskPhoto
 from audit.remediation.workflow import TaskStatus
@@ -183,10 +184,8 @@ def record_work(
         complete_task(session, actor, task, comment)
 
 
-def finding_photos(session: Session, task: RemediationTask) -> list:  # type: ignore[type-arg]
+def finding_photos(session: Session, task: RemediationTask) -> list[Photo]:
     """The inspector's photos of the failed item (in the inspection that created the task)."""
-    from audit.photos.models import Photo
-
     return list(
         session.scalars(
             select(Photo)
