@@ -284,15 +284,16 @@ def serve_command(host: str, port: int, workers: int) -> None:
     """Serve the app with gunicorn."""
     from gunicorn.app.base import BaseApplication
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
 
-    class _Server(BaseApplication):  # type: ignore[misc]
+    class _Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
 
-        def load(self) -> Flask:
+        # gunicorn's stubs spell a WSGI app's start_response narrower than typeshed's WSGI types, which Flask uses.
+        def load(self) -> Flask:  # type: ignore[override]
             # Workers are forked: each must open its own database connections, never the parent's.
             app.extensions["tryggahus.database"].engine.dispose(close=False)
             return app

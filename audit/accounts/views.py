@@ -49,6 +49,6 @@ def login():  # type: ignore[no-untyped-def]
 @bp.post("/logout")
 @allow(ALL_ROLES)
 def logout():  # type: ignore[no-untyped-def]
-    end_login(db.session, current_user._get_current_object())  # type: ignore[attr-defined]
+    end_login(db.session, current_user._get_current_object())
     flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"))

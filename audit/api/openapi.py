@@ -94,8 +94,8 @@ ITEM_KEY = path_parameter("item_key", string(minLength=1), "The checklist item's
 IDEMPOTENCY_KEY = {"$ref": "#/components/parameters/IdempotencyKey"}
 
 #: Who may call what: staff may read; only admins and inspectors may write (and only their own inspections).
-READ_SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]
-WRITE_SECURITY = [{"bearerAuth": []}, {"cookieAuth": [], "csrfToken": []}]
+READ_SECURITY: list[Schema] = [{"bearerAuth": []}, {"cookieAuth": []}]
+WRITE_SECURITY: list[Schema] = [{"bearerAuth": []}, {"cookieAuth": [], "csrfToken": []}]
 
 
 # --- responses every endpoint shares ---------------------------------------------------------------------------------

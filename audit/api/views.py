@@ -113,7 +113,7 @@ def _inspection_url(inspection: Inspection) -> str:
 
 
 def _photo_json(photo: Photo) -> dict[str, Any]:
-    base = {"inspection_id": photo.inspection_id, "photo_id": photo.id}
+    base: dict[str, Any] = {"inspection_id": photo.inspection_id, "photo_id": photo.id}
     return {
         "id": photo.id,
         "item_key": photo.item_key,

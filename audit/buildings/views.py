@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import TypedDict
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
 
 from audit.access import ADMINS, STAFF, allow, get_scoped_or_404
 from audit.buildings.features import Feature
@@ -60,14 +61,29 @@ def _building_form(building: Building | None = None) -> BuildingForm:
     return form
 
 
-def _building_values(form: BuildingForm) -> dict[str, object]:
+class _BuildingValues(TypedDict):
+    """What the form gives `create_building` and `update_building`."""
+
+    name: str
+    area: Area | None
+    street_address: str
+    postcode: str
+    city: str
+    property_designation: str | None
+    year_built: int | None
+    apartments: int | None
+    features: list[str]
+
+
+def _building_values(form: BuildingForm) -> _BuildingValues:
     area = get_scoped_or_404(Area, form.area_id.data) if form.area_id.data else None
+    # The required fields are never empty once the form has validated.
     return {
-        "name": form.name.data,
+        "name": form.name.data or "",
         "area": area,
-        "street_address": form.street_address.data,
-        "postcode": form.postcode.data,
-        "city": form.city.data,
+        "street_address": form.street_address.data or "",
+        "postcode": form.postcode.data or "",
+        "city": form.city.data or "",
         "property_designation": form.property_designation.data or None,
         "year_built": form.year_built.data,
         "apartments": form.apartments.data,

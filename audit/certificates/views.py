@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
 
 from audit.access import ADMINS, REVIEWERS, STAFF, allow, get_scoped_or_404, public
 from audit.buildings.models import Area, Building
@@ -37,6 +37,7 @@ from audit.extensions import db, limiter
 from audit.i18n import LANGUAGES, current_language
 from audit.inspections.models import Inspection
 from audit.inspections.views import inspection_or_404
+from audit.settings import Settings
 
 bp = Blueprint("certificates", __name__)
 
@@ -100,7 +101,8 @@ def sign(certificate_id: int):  # type: ignore[no-untyped-def]
     certificate = get_scoped_or_404(Certificate, certificate_id)
     size = PaperSize.a3 if request.args.get("size", "").upper() == "A3" else PaperSize.a4
     # Not `lang`: that one also switches the user's own pages to the language (audit/i18n.py).
-    language = request.args.get("language") if request.args.get("language") in LANGUAGES else "sv"
+    requested = request.args.get("language", "")
+    language = requested if requested in LANGUAGES else "sv"
     if size is PaperSize.a4 and language == "sv":
         data = certificate.sign_pdf
     else:
@@ -256,7 +258,8 @@ def batch_download(job_id: int):  # type: ignore[no-untyped-def]
 
 
 def _verify_limit() -> str:
-    return current_app.config["TRYGGAHUS"].verify_rate_limit
+    settings: Settings = current_app.config["TRYGGAHUS"]
+    return settings.verify_rate_limit
 
 
 @bp.get("/v/<token>")

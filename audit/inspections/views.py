@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
 
 from audit.access import INSPECTORS, REVIEWERS, STAFF, allow, get_scoped_or_404, own_or_404
 from audit.buildings.models import Building, with_feature_list

@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
 
 from audit.access import ALL_ROLES, REVIEWERS, STAFF, allow, get_scoped_or_404
 from audit.accounts.models import Membership, Role, User
@@ -81,7 +81,7 @@ def page_labels() -> dict[Any, str]:
 
 def building_tasks(building_id: int) -> tuple[int, int]:
     """(open, overdue) tasks of a building, for the buildings pages: one query per request for all buildings."""
-    counts = g.get("building_task_counts")
+    counts: dict[int, tuple[int, int]] | None = g.get("building_task_counts")
     if counts is None:
         counts = g.building_task_counts = queries.building_task_counts(
             db.session, current_user.organisation_id, today()
