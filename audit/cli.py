@@ -6,7 +6,7 @@ Every command reports bad input as a one-line error and exits non-zero.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -302,7 +302,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
     _Server().run()
 
 
-COMMANDS: list[Callable[..., Any]] = [
+COMMANDS: list[click.Command] = [
     checklist_group,
     init_command,
     demo_command,
@@ -316,7 +316,7 @@ COMMANDS: list[Callable[..., Any]] = [
 
 def register(app: Flask) -> None:
     for command in COMMANDS:
-        app.cli.add_command(command)  # type: ignore[arg-type]
+        app.cli.add_command(command)
 
 
 def _create_app() -> Flask:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from flask import Blueprint, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -146,13 +147,13 @@ def _inspection_json(inspection: Inspection) -> dict[str, Any]:
 
 @bp.get("/openapi.json")
 @public
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     return jsonify(openapi_document())
 
 
 @bp.get("/buildings")
 @allow(STAFF)
-def list_buildings():  # type: ignore[no-untyped-def]
+def list_buildings() -> ResponseReturnValue:
     rows = buildings_overview(db.session, current_user.organisation_id, request.args.get("q", "")[:100])
     return jsonify(
         buildings=[
@@ -174,7 +175,7 @@ def list_buildings():  # type: ignore[no-untyped-def]
 @bp.post("/inspections")
 @allow(INSPECTORS)
 @idempotent
-def create_inspection():  # type: ignore[no-untyped-def]
+def create_inspection() -> ResponseReturnValue:
     payload = _payload(StartPayload)
     building = get_scoped_or_404(Building, payload.building_id)
     version = current_checklist(db.session, payload.checklist_key)
@@ -186,14 +187,14 @@ def create_inspection():  # type: ignore[no-untyped-def]
 
 @bp.get("/inspections/<int:inspection_id>")
 @allow(STAFF)
-def get_inspection(inspection_id: int):  # type: ignore[no-untyped-def]
+def get_inspection(inspection_id: int) -> ResponseReturnValue:
     return jsonify(_inspection_json(inspection_or_404(inspection_id)))
 
 
 @bp.put("/inspections/<int:inspection_id>/answers/<item_key>")
 @allow(INSPECTORS)
 @idempotent
-def put_answer(inspection_id: int, item_key: str):  # type: ignore[no-untyped-def]
+def put_answer(inspection_id: int, item_key: str) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id, share_lock=True)
     payload = _payload(AnswerPayload)
     given = AnswerInput(
@@ -216,7 +217,7 @@ def put_answer(inspection_id: int, item_key: str):  # type: ignore[no-untyped-de
 @bp.post("/inspections/<int:inspection_id>/photos")
 @allow(INSPECTORS)
 @idempotent
-def post_photo(inspection_id: int):  # type: ignore[no-untyped-def]
+def post_photo(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     upload = request.files.get("file")
     item_key = request.form.get("item_key", "")
@@ -233,7 +234,7 @@ def post_photo(inspection_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/inspections/<int:inspection_id>/submit")
 @allow(INSPECTORS)
 @idempotent
-def submit(inspection_id: int):  # type: ignore[no-untyped-def]
+def submit(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     try:
         submit_inspection(db.session, current_user.user, inspection)

@@ -6,6 +6,7 @@ from itertools import groupby
 from typing import TypedDict
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -26,7 +27,7 @@ bp = Blueprint("buildings", __name__, url_prefix="/buildings")
 
 @bp.get("/")
 @allow(STAFF)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     search = request.args.get("q", "")[:100]
     rows = buildings_overview(db.session, current_user.organisation_id, search)
     rows.sort(key=lambda row: (row[0].area.name if row[0].area else "~", row[0].name))
@@ -36,7 +37,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/<int:building_id>")
 @allow(STAFF)
-def show(building_id: int):  # type: ignore[no-untyped-def]
+def show(building_id: int) -> ResponseReturnValue:
     building = get_scoped_or_404(Building, building_id)
     inspections = db.session.scalars(
         select(Inspection).where(Inspection.building_id == building.id).order_by(Inspection.id.desc())
@@ -91,7 +92,7 @@ def _building_values(form: BuildingForm) -> _BuildingValues:
     }
 
 
-def _building_page(building: Building | None):  # type: ignore[no-untyped-def]
+def _building_page(building: Building | None) -> ResponseReturnValue:
     """The form to create (`building` None) or edit a building, and saving it."""
     form = _building_form(building)
     if form.validate_on_submit():
@@ -111,19 +112,19 @@ def _building_page(building: Building | None):  # type: ignore[no-untyped-def]
 
 @bp.route("/new", methods=["GET", "POST"])
 @allow(ADMINS)
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     return _building_page(None)
 
 
 @bp.route("/<int:building_id>/edit", methods=["GET", "POST"])
 @allow(ADMINS)
-def edit(building_id: int):  # type: ignore[no-untyped-def]
+def edit(building_id: int) -> ResponseReturnValue:
     return _building_page(get_scoped_or_404(Building, building_id))
 
 
 @bp.route("/areas", methods=["GET", "POST"])
 @allow(ADMINS)
-def areas():  # type: ignore[no-untyped-def]
+def areas() -> ResponseReturnValue:
     form = AreaForm()
     if form.validate_on_submit():
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -114,7 +115,7 @@ def inspection_or_404(inspection_id: int, *, share_lock: bool = False) -> Inspec
 
 @bp.get("/")
 @allow(STAFF)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     inspections = db.session.scalars(
         select(Inspection)
         .where(Inspection.organisation_id == current_user.organisation_id)
@@ -127,7 +128,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/start/<int:building_id>", methods=["GET", "POST"])
 @allow(INSPECTORS)
-def start(building_id: int):  # type: ignore[no-untyped-def]
+def start(building_id: int) -> ResponseReturnValue:
     building = get_scoped_or_404(Building, building_id)
     versions = {version.key: version for version in _latest_versions()}
     form = StartInspectionForm()
@@ -171,7 +172,7 @@ def _skipped_sections(building: Building, versions: dict[str, ChecklistVersion])
 
 @bp.get("/<int:inspection_id>")
 @allow(STAFF)
-def show(inspection_id: int):  # type: ignore[no-untyped-def]
+def show(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     walk = build_walk(inspection)
     return render_template(
@@ -186,7 +187,7 @@ def show(inspection_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/<int:inspection_id>/sections/<section_key>")
 @allow(STAFF)
-def section(inspection_id: int, section_key: str):  # type: ignore[no-untyped-def]
+def section(inspection_id: int, section_key: str) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     walk = build_walk(inspection)
     state = walk.section(section_key)
@@ -233,7 +234,7 @@ def _form_answers(state: Any) -> dict[str, AnswerInput]:
 
 @bp.post("/<int:inspection_id>/sections/<section_key>")
 @allow(INSPECTORS)
-def save_section(inspection_id: int, section_key: str):  # type: ignore[no-untyped-def]
+def save_section(inspection_id: int, section_key: str) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     state = build_walk(inspection).section(section_key)
     if state is None:
@@ -253,7 +254,7 @@ def save_section(inspection_id: int, section_key: str):  # type: ignore[no-untyp
 
 @bp.post("/<int:inspection_id>/submit")
 @allow(INSPECTORS)
-def submit(inspection_id: int):  # type: ignore[no-untyped-def]
+def submit(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     if not SubmitForm().validate_on_submit():
         abort(400)
@@ -271,7 +272,7 @@ def submit(inspection_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:inspection_id>/approve")
 @allow(REVIEWERS)
-def approve(inspection_id: int):  # type: ignore[no-untyped-def]
+def approve(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     form = ReviewForm()
     if not form.validate_on_submit():
@@ -287,7 +288,7 @@ def approve(inspection_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:inspection_id>/return")
 @allow(REVIEWERS)
-def return_(inspection_id: int):  # type: ignore[no-untyped-def]
+def return_(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     form = ReturnForm()
     if not form.validate_on_submit():
@@ -304,7 +305,7 @@ def return_(inspection_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/<int:inspection_id>/result")
 @allow(STAFF)
-def result(inspection_id: int):  # type: ignore[no-untyped-def]
+def result(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     checklist = inspection_checklist(inspection)  # a follow-up's carried-over items only
     card = score(checklist, inspection.building.features, inspection.responses())
@@ -321,7 +322,7 @@ def result(inspection_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/<int:inspection_id>/photos/<int:photo_id>")
 @bp.get("/<int:inspection_id>/photos/<int:photo_id>/<variant>")
 @allow(STAFF)
-def photo(inspection_id: int, photo_id: int, variant: str = "full"):  # type: ignore[no-untyped-def]
+def photo(inspection_id: int, photo_id: int, variant: str = "full") -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     found = get_scoped_or_404(Photo, photo_id)
     if found.inspection_id != inspection.id:

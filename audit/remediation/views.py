@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -110,7 +111,7 @@ def _filter() -> TaskFilter:
 
 @bp.get("/")
 @allow(ALL_ROLES)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     chosen = _filter()
     page = queries.task_page(db.session, current_user.organisation_id, chosen, today())
     if current_user.role is Role.contractor:
@@ -145,7 +146,7 @@ def _assign_form(users: list[User], formdata: MultiDict[str, str] | None = None)
 
 @bp.get("/<int:task_id>")
 @allow(ALL_ROLES)
-def show(task_id: int):  # type: ignore[no-untyped-def]
+def show(task_id: int) -> ResponseReturnValue:
     return _task_page(task_or_404(task_id))
 
 
@@ -180,11 +181,11 @@ def _task_page(task: RemediationTask, status: int = 200) -> tuple[str, int]:
     ), status
 
 
-def _back(task: RemediationTask) -> Any:
+def _back(task: RemediationTask) -> ResponseReturnValue:
     return redirect(url_for("remediation.show", task_id=task.id), code=303)
 
 
-def _step(task: RemediationTask, step: Callable[[], object], done: str) -> Any:
+def _step(task: RemediationTask, step: Callable[[], object], done: str) -> ResponseReturnValue:
     """Take one workflow step and say so, or say why it was refused; back to the task's page either way."""
     try:
         step()
@@ -198,7 +199,7 @@ def _step(task: RemediationTask, step: Callable[[], object], done: str) -> Any:
 
 @bp.post("/<int:task_id>/start")
 @allow(WORKERS)
-def start(task_id: int):  # type: ignore[no-untyped-def]
+def start(task_id: int) -> ResponseReturnValue:
     task = task_or_404(task_id, work=True)
     if not StartForm().validate_on_submit():
         abort(400)
@@ -207,7 +208,7 @@ def start(task_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:task_id>/work")
 @allow(WORKERS)
-def work(task_id: int):  # type: ignore[no-untyped-def]
+def work(task_id: int) -> ResponseReturnValue:
     """A photo of the fixed item, and (action "done") the task marked done with a comment."""
     task = task_or_404(task_id, work=True)
     form = WorkForm()
@@ -235,7 +236,7 @@ def work(task_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:task_id>/verify")
 @allow(REVIEWERS)
-def verify(task_id: int):  # type: ignore[no-untyped-def]
+def verify(task_id: int) -> ResponseReturnValue:
     task = task_or_404(task_id)
     form = VerifyForm()
     if not form.validate_on_submit():
@@ -247,7 +248,7 @@ def verify(task_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:task_id>/reopen")
 @allow(REVIEWERS)
-def reopen(task_id: int):  # type: ignore[no-untyped-def]
+def reopen(task_id: int) -> ResponseReturnValue:
     task = task_or_404(task_id)
     form = ReopenForm()
     form.validate_on_submit()  # an empty reason is refused by the workflow, with its own message
@@ -264,7 +265,7 @@ def _assignee(form: AssignForm, users: list[User]) -> User | None:
 
 @bp.post("/<int:task_id>/assign")
 @allow(REVIEWERS)
-def assign(task_id: int):  # type: ignore[no-untyped-def]
+def assign(task_id: int) -> ResponseReturnValue:
     task = task_or_404(task_id)
     users = assignable_users(db.session, current_user.organisation_id)
     form = _assign_form(users, request.form)
@@ -280,7 +281,7 @@ def assign(task_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/assign")
 @allow(REVIEWERS)
-def assign_many():  # type: ignore[no-untyped-def]
+def assign_many() -> ResponseReturnValue:
     users = assignable_users(db.session, current_user.organisation_id)
     form = _assign_form(users, request.form)
     back = redirect(request.form.get("back") or url_for("remediation.index"), code=303)
@@ -307,7 +308,7 @@ def assign_many():  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:task_id>/due-date")
 @allow(REVIEWERS)
-def due_date(task_id: int):  # type: ignore[no-untyped-def]
+def due_date(task_id: int) -> ResponseReturnValue:
     task = task_or_404(task_id)
     form = DueDateForm()
     if not form.validate_on_submit() or form.due_date.data is None:
@@ -350,7 +351,7 @@ def evidence_photo(task_id: int, photo_id: int, variant: str = "full") -> Respon
 
 @bp.get("/dashboard")
 @allow(STAFF)
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard() -> ResponseReturnValue:
     from audit.remediation.dashboard import certification_overview
 
     organisation_id = current_user.organisation_id
