@@ -26,6 +26,7 @@ from audit.checklists.models import ChecklistVersion
 from audit.database import Base, UTCDateTime, utcnow
 from audit.enums import enum_column_type
 from audit.errors import ImmutableError, InvalidTransition
+from audit.inspections.answers import VALUE_DECIMALS, VALUE_DIGITS, AnswerResult
 from audit.inspections.scoring import Response, ScoreCard
 from audit.photos.models import Photo
 
@@ -46,14 +47,6 @@ class InspectionStatus(StrEnum):
     def editable(self) -> bool:
         """Whether the inspector may still change answers."""
         return self in (InspectionStatus.draft, InspectionStatus.returned)
-
-
-class AnswerResult(StrEnum):
-    passed = "pass"
-    failed = "fail"
-    not_applicable = "na"
-    #: A text item's note: kept, never scored.
-    noted = "noted"
 
 
 _S = InspectionStatus
@@ -173,8 +166,8 @@ class Answer(Base):
     #: The outcome: given by the inspector for pass/fail items and N/A, worked out from the value or choice for
     #: the others. NULL while only a comment has been written.
     result: Mapped[AnswerResult | None] = mapped_column(enum_column_type(AnswerResult, "answer_result"))
-    #: The measured value (measurement) or the step (scale).
-    value: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    #: The measured value (measurement) or the step (scale), exactly as judged (see `audit.inspections.answers`).
+    value: Mapped[Decimal | None] = mapped_column(Numeric(VALUE_DIGITS, VALUE_DECIMALS))
     #: The chosen option's key (choice items).
     choice: Mapped[str | None] = mapped_column(String(40))
     #: The note of a text item.
