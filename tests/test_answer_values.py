@@ -82,12 +82,18 @@ def _decimals(raw: str | float) -> int:
     return max(0, -exponent)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.fixture
+def inspection(create_inspection: Callable[..., Inspection]) -> Inspection:
+    return create_inspection()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_saved_result_and_score_agree_for_every_value(
-    data: st.DataObject, create_inspection: Callable[..., Inspection], session: Session
+    data: st.DataObject, inspection: Inspection, session: Session
 ) -> None:
-    inspection = create_inspection()
+    """One inspection for every example (a fixture is made once per test): its answers accumulate, and after each
+    example every answered item is checked again."""
     items = _valued_items(inspection)
     for _ in range(3):
         item = data.draw(st.sampled_from(items))
