@@ -187,7 +187,7 @@ def _result_for(item: Item, given: AnswerInput, value: Decimal | None) -> Answer
 
 @dataclass(frozen=True, slots=True)
 class SavedAnswer:
-    """An answer as `save_answer` stored it (the columns `answer_json` shows)."""
+    """An answer as `save_answer` stored it (the columns the API's `Answer` shows)."""
 
     item_key: str
     result: AnswerResult | None
