@@ -124,7 +124,7 @@ def check_editable(inspection: Inspection) -> None:
 
 @dataclass(frozen=True, slots=True)
 class SavedAnswer:
-    """An answer as `save_answer` stored it (the columns `answer_json` shows)."""
+    """An answer as `save_answer` stored it (the columns the API's `Answer` shows)."""
 
     item_key: str
     result: AnswerResult | None
