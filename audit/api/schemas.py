@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from audit.buildings.features import Feature
+from audit.inspections.answers import MAX_CHOICE, MAX_TEXT, VALUE_DECIMALS
 from audit.inspections.models import AnswerResult, InspectionKind, InspectionStatus
 from audit.inspections.scoring import ReasonCode
 
@@ -49,17 +50,20 @@ class StartInspection(_Request):
 
 
 class AnswerChange(_Request):
-    """Only the fields the item's answer type uses matter."""
+    """Give only the field the item's answer type takes (and a comment): another field is refused with 422, as on
+    the walk's page (`audit.inspections.answers`)."""
 
     result: Literal["pass", "fail", "na"] | None = Field(
         default=None, description="For pass/fail items; `na` where the item allows it."
     )
     value: float | str | None = Field(
-        default=None, description="For measurement and scale items; a decimal comma is accepted."
+        default=None,
+        description=f"For measurement and scale items: a decimal number (a decimal comma is accepted) with at most "
+        f"{VALUE_DECIMALS} decimals; more decimals are refused with 422, never rounded.",
     )
-    choice: str | None = Field(default=None, max_length=40, description="For choice items: the option's key.")
-    text: str | None = Field(default=None, max_length=10_000, description="For text items.")
-    comment: str | None = Field(default=None, max_length=10_000)
+    choice: str | None = Field(default=None, max_length=MAX_CHOICE, description="For choice items: the option's key.")
+    text: str | None = Field(default=None, max_length=MAX_TEXT, description="For text items.")
+    comment: str | None = Field(default=None, max_length=MAX_TEXT)
     base_revision: int | None = Field(
         default=None,
         ge=0,
