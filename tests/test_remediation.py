@@ -7,7 +7,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -460,10 +460,10 @@ def test_the_manager_assigns_in_bulk_changes_due_dates_and_verifies(
     _post(client, f"/tasks/{ids[0]}/due-date", {"due_date": new_due, "reason": "Materialbrist."})
     session.expire_all()
     assert db.session.get(RemediationTask, ids[0]).due_date.isoformat() == new_due
-    # Verifying a task that is not done is refused, with the reason shown.
+    # Verifying a task that is not done is refused, with the reason shown on the task's page.
     response = _post(client, f"/tasks/{ids[0]}/verify")
-    assert response.status_code == 303
-    page = client.get(f"/tasks/{ids[0]}").get_data(as_text=True)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
     assert "Bara en åtgärd som är markerad som klar kan verifieras; den här är öppen." in page
     assert "Materialbrist." in page
 
@@ -748,3 +748,40 @@ def test_starting_a_follow_up_from_the_building_page(
     plan = follow_up_of(db.session.get(Inspection, follow_id))
     assert plan is not None
     assert set(FAILING) <= set(plan.item_keys)
+
+
+def test_every_refused_task_form_keeps_what_was_typed(
+    client: FlaskClient,
+    session: Session,
+    create_task: Callable[..., RemediationTask],
+    create_member: Callable[..., User],
+) -> None:
+    """A refusal shows the task's page again with the reason and every typed value, in its own form only."""
+    contractor = create_member(Role.contractor, email="skriver@example.org")
+    create_member(Role.manager, email="granskar@example.org")
+    task = create_task(assignee=contractor)
+    task_id = task.id
+    login(client, "skriver@example.org")
+    assert _post(client, f"/tasks/{task_id}/start").status_code == 303
+
+    def refused(url: str, data: dict[str, str], kept: str) -> str:
+        response = _post(client, url, data)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422, url
+        assert page.count(kept) == 1, f"{url}: the typed text once, in its own form"
+        return page
+
+    # Done without a photo of the fix: the comment typed on the phone stays.
+    page = refused(f"/tasks/{task_id}/work", {"comment": "Buskarna klippta till 0,8 m.", "action": "done"}, "0,8 m")
+    assert "foto" in page.lower()
+    # A photo saved without choosing one: the comment stays too.
+    refused(f"/tasks/{task_id}/work", {"comment": "Första försöket.", "action": "photo"}, "Första försöket.")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/tasks/")})
+    login(client, "granskar@example.org")
+    # A new due date without its reason: the date stays; a reason without a date: the reason stays.
+    refused(f"/tasks/{task_id}/due-date", {"due_date": "2031-05-17", "reason": ""}, "2031-05-17")
+    refused(f"/tasks/{task_id}/due-date", {"due_date": "", "reason": "Väntar på leverans."}, "Väntar på leverans.")
+    session.expire_all()
+    task = db.session.get(RemediationTask, task_id)
+    assert task is not None
+    assert (task.status, task.due_date != date(2031, 5, 17)) == (S.in_progress, True)
