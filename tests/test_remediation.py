@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -28,7 +29,13 @@ from audit.errors import DomainError, InvalidTransition
 from audit.extensions import db
 from audit.inspections.models import AnswerResult, Inspection, InspectionKind
 from audit.inspections.scoring import Outcome
-from audit.inspections.services import approve_inspection, start_inspection, submit_inspection
+from audit.inspections.services import (
+    AnswerInput,
+    approve_inspection,
+    save_answer,
+    start_inspection,
+    submit_inspection,
+)
 from audit.inspections.walk import build_walk
 from audit.photos.services import add_photo
 from audit.remediation.bulk import add_synthetic_tasks
@@ -52,6 +59,7 @@ from audit.remediation.workflow import (
     allowed_actions,
     next_status,
 )
+from tests.pdf_support import pdf_text
 from tests.remediation_support import FINDING, approved_inspection, tasks_of, walk
 from tests.web_support import csrf_token, login
 
@@ -785,3 +793,40 @@ def test_every_refused_task_form_keeps_what_was_typed(
     task = db.session.get(RemediationTask, task_id)
     assert task is not None
     assert (task.status, task.due_date != date(2031, 5, 17)) == (S.in_progress, True)
+
+
+def test_a_failed_measurement_carries_its_value_unit_and_limit_into_the_task(
+    client: FlaskClient,
+    session: Session,
+    people: dict[Role, User],
+    create_test_building: Callable[..., Building],
+    checklist_version: ChecklistVersion,
+) -> None:
+    """UTE-01 (bushes at most 1 m) measured 1,4 m: the contractor sees how high they are and how low they must be."""
+    inspection = start_inspection(
+        session, people[Role.inspector], create_test_building(), InspectionKind.certification, checklist_version
+    )
+    walk(session, people[Role.inspector], inspection, failing=set())
+    save_answer(session, people[Role.inspector], inspection, "UTE-01", AnswerInput(value="1,4", comment=FINDING))
+    add_photo(session, people[Role.inspector], inspection, "UTE-01", demo_photo("UTE-01"))
+    submit_inspection(session, people[Role.inspector], inspection)
+    approve_inspection(session, people[Role.manager], inspection)
+    task = tasks_of(session, inspection)["UTE-01"]
+    assert (task.measured_value, task.measured_unit, task.required_min, task.required_max) == (
+        Decimal("1.4"),
+        "m",
+        None,
+        Decimal("1"),
+    )
+    assert tasks_of(session, inspection).get("UTE-02") is None
+    task.assignee = people[Role.contractor]
+    session.flush()
+    shown = "1,4 m (krav: högst 1 m)"
+    login(client, people[Role.contractor].email)
+    assert shown in client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert shown in client.get("/tasks/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/tasks/")})
+    login(client, people[Role.manager].email)
+    assert shown in client.get("/tasks/export.csv").get_data(as_text=True)
+    pdf = client.get(f"/tasks/export/building/{task.building_id}.pdf").data
+    assert shown in pdf_text(pdf)

@@ -38,7 +38,7 @@ from audit.remediation.chart import line_chart
 from audit.remediation.filters import UNASSIGNED, TaskFilter, parse_filter
 from audit.remediation.forms import AssignForm, DueDateForm, ReopenForm, StartForm, VerifyForm, WorkForm
 from audit.remediation.models import RemediationTask, TaskEvent, TaskPhoto
-from audit.remediation.presentation import task_table
+from audit.remediation.presentation import measurement, task_table
 from audit.remediation.services import (
     assign_tasks,
     assignable_users,
@@ -72,7 +72,7 @@ TASK_OPTIONS = (
 
 @bp.app_context_processor
 def _template_helpers() -> dict[str, Any]:
-    return {"building_tasks": building_tasks, "page_labels": page_labels}
+    return {"building_tasks": building_tasks, "page_labels": page_labels, "measurement": measurement}
 
 
 def page_labels() -> dict[Any, str]:
