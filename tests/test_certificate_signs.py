@@ -224,7 +224,7 @@ def test_the_sign_prints_what_was_shown_or_nothing_is_issued(
 def _regenerate(client: FlaskClient, certificate: Certificate, reason: str) -> str:
     response = client.post(
         f"/certificates/{certificate.id}/sign/regenerate",
-        data={"csrf_token": csrf_token(client, "/certificates/"), "reason": reason},
+        data={"csrf_token": csrf_token(client, "/certificates/"), "sign_reason": reason},
     )
     assert response.status_code == 303
     return client.get(response.headers["Location"]).get_data(as_text=True)
@@ -286,12 +286,14 @@ def test_making_the_sign_again_needs_an_admin_a_reason_and_a_certificate_in_forc
     sha256 = certificate.pdf_sha256
     url = f"/certificates/{certificate.id}/sign/regenerate"
     client = at(SERVED, people[Role.manager])
-    assert client.post(url, data={"csrf_token": csrf_token(client, "/certificates/"), "reason": "x"}).status_code == 403
+    form = {"csrf_token": csrf_token(client, "/certificates/"), "sign_reason": "x"}
+    assert client.post(url, data=form).status_code == 403
     assert "sign/regenerate" not in client.get(f"/certificates/{certificate.id}").get_data(as_text=True)
     client = at(SERVED, create_member(Role.admin, organisation=create_org("stranger")))
-    assert client.post(url, data={"csrf_token": csrf_token(client, "/certificates/"), "reason": "x"}).status_code == 404
+    form = {"csrf_token": csrf_token(client, "/certificates/"), "sign_reason": "x"}
+    assert client.post(url, data=form).status_code == 404
     client = at(SERVED, people[Role.admin])
-    assert client.post(url, data={"reason": "no CSRF token"}).status_code == 400
+    assert client.post(url, data={"sign_reason": "no CSRF token"}).status_code == 400
     assert "Skriv varför skylten görs om." in _regenerate(client, certificate, "   ")
     revoke_certificate(session, people[Role.admin], certificate, "Fel hus.")
     assert "dess skylt görs inte om" in _regenerate(client, certificate, "Ny adress.")

@@ -24,7 +24,7 @@ class RevokeForm(FlaskForm):
 
 
 class RegenerateSignForm(FlaskForm):
-    reason = TextAreaField(_l("Why is the sign made again?"), validators=[DataRequired(), Length(max=2000)])
+    sign_reason = TextAreaField(_l("Why is the sign made again?"), validators=[DataRequired(), Length(max=2000)])
 
 
 class BatchForm(FlaskForm):

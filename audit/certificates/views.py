@@ -154,7 +154,7 @@ def regenerate(certificate_id: int):  # type: ignore[no-untyped-def]
         flash(_("Write why the sign is made again."), "error")
         return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
     try:
-        regenerate_sign(db.session, current_user.user, certificate, form.reason.data or "", issued_sign)
+        regenerate_sign(db.session, current_user.user, certificate, form.sign_reason.data or "", issued_sign)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.translated(), "error")
