@@ -431,6 +431,10 @@ def paths() -> dict[str, Any]:
                     "201": response("The new draft inspection.", ref("Inspection"), replayable=True),
                     **write_errors(INVALID_JSON),
                     "404": error("No such building in the caller's organisation (`not_found`)."),
+                    "409": error(
+                        "`draft_exists`: the building has a draft of this kind already (`draft` is its id): "
+                        "continue that one."
+                    ),
                     "422": any_error(
                         f"`invalid_input` (see `details`), `unknown_checklist`, or {idempotency_reuse()}.",
                         "ValidationError",
