@@ -25,8 +25,7 @@ from tests.web_support import login
 
 ENGLISH_COLUMNS = [
     "Task", "Area", "Building", "Address", "Section", "Item", "Checklist point", "Measured", "Severity", "Status",
-    "Overdue",
-    "Assignee", "Due date", "Created", "Inspector's comment", "What was done", "Failed again",
+    "Overdue", "Assignee", "Due date", "Created", "Inspector's comment", "What was done", "Not met again",
 ]  # fmt: skip
 EVIL = ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\t=1", "\r=1", '=HYPERLINK("http://example.invalid")']
 

@@ -255,6 +255,12 @@ class ConflictError(Error):
     current: Answer
 
 
+class DraftExistsError(Error):
+    """`draft_exists`: the building has a draft of this kind already; continue that one (or discard it first)."""
+
+    draft: int = Field(description="The id of the draft to continue.")
+
+
 class IncompleteError(Error):
     """`incomplete`: the inspection cannot be submitted yet."""
 

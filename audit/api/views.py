@@ -21,6 +21,7 @@ from audit.extensions import db
 from audit.inspections.models import AnswerResult, Inspection
 from audit.inspections.services import (
     AnswerInput,
+    DraftExists,
     FinalInspection,
     IncompleteInspection,
     InvalidAnswer,
@@ -79,6 +80,11 @@ def _not_inspector(exc: NotInspector) -> Any:
 @bp.errorhandler(FinalInspection)
 def _final(exc: FinalInspection) -> Any:
     return api_error(409, "inspection_final", exc.translated())
+
+
+@bp.errorhandler(DraftExists)
+def _draft_exists(exc: DraftExists) -> Any:
+    return api_error(409, "draft_exists", exc.translated(), schemas.DraftExistsError, draft=exc.draft_id)
 
 
 @bp.errorhandler(InvalidAnswer)

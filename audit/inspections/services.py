@@ -8,17 +8,17 @@ from decimal import Decimal
 
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from audit.accounts.models import Actor, User
+from audit.accounts.models import Actor, Role, User
 from audit.buildings.models import Building
 from audit.checklists.models import ChecklistVersion
 from audit.checklists.schema import is_applicable
 from audit.database import lock_for_write, utcnow
 from audit.errors import N_, DomainError
 from audit.inspections.answers import AnswerInput, AnswerResult, InvalidAnswer, check_answer
-from audit.inspections.models import Answer, Inspection, InspectionKind
+from audit.inspections.models import Answer, Inspection, InspectionKind, InspectionStatus
 from audit.inspections.scoring import ScoreCard, score
 from audit.inspections.walk import build_walk
 from audit.remediation.follow_up import inspection_checklist, plan_follow_up
@@ -55,9 +55,44 @@ def check_inspector(actor: Actor, inspection: Inspection) -> None:
         raise NotInspector(N_("Only the inspector who made the inspection can change or submit it."))
 
 
+class DraftExists(DomainError):
+    """The building has a draft of this kind already: it is continued (or discarded), not started twice."""
+
+    def __init__(self, draft_id: int) -> None:
+        super().__init__(N_("This building already has a draft of this kind: continue it, or discard it first."))
+        self.draft_id = draft_id
+
+
+def open_drafts(session: Session, building_id: int) -> list[Inspection]:
+    """The building's drafts, oldest first: what "Start inspection" offers to continue."""
+    return list(
+        session.scalars(
+            select(Inspection)
+            .where(Inspection.building_id == building_id, Inspection.status == InspectionStatus.draft)
+            .options(joinedload(Inspection.inspector))
+            .order_by(Inspection.id)
+        )
+    )
+
+
 def start_inspection(
     session: Session, actor: User, building: Building, kind: InspectionKind, checklist_version: ChecklistVersion
 ) -> Inspection:
+    # The building's row lock (SQLite: the write lock) makes two starts at once take turns, so the second one
+    # sees the first one's draft.
+    lock_for_write(session)
+    session.execute(select(Building.id).where(Building.id == building.id).with_for_update())
+    existing = session.scalar(
+        select(Inspection.id)
+        .where(
+            Inspection.building_id == building.id,
+            Inspection.kind == kind,
+            Inspection.status == InspectionStatus.draft,
+        )
+        .limit(1)
+    )
+    if existing is not None:
+        raise DraftExists(existing)
     inspection = Inspection(
         organisation_id=building.organisation_id,
         building=building,
@@ -260,4 +295,20 @@ def return_inspection(session: Session, actor: User, inspection: Inspection, com
     _check_reviewer(actor, inspection)
     lock_inspection(session, inspection)
     inspection.return_to_inspector(actor, comment)
+    session.flush()
+
+
+def may_discard(actor: Actor, role: Role, inspection: Inspection) -> bool:
+    """The draft's inspector, or a manager or an admin of its organisation (`role` is the actor's role there)."""
+    return actor.id == inspection.inspector_id or role in (Role.manager, Role.admin)
+
+
+def discard_draft(session: Session, actor: User, role: Role, inspection: Inspection, reason: str) -> None:
+    """Give a draft up with a reason; it is kept, with who discarded it and when, but leaves the lists."""
+    if not may_discard(actor, role, inspection):
+        raise NotInspector(N_("Only the draft's inspector, a manager or an admin can discard it."))
+    if not reason.strip():
+        raise DomainError(N_("Write why the draft is discarded."))
+    lock_inspection(session, inspection)
+    inspection.discard(actor, reason)
     session.flush()

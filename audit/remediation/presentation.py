@@ -31,7 +31,7 @@ COLUMNS = (
     _l("Created"),
     _l("Inspector's comment"),
     _l("What was done"),
-    _l("Failed again"),
+    _l("Not met again"),
 )
 
 
