@@ -32,11 +32,6 @@ def init_i18n(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "audit" / "translations")
     babel.init_app(app, locale_selector=select_locale)
 
-    @app.teardown_request
-    def _forget_locale(_exc: BaseException | None = None) -> None:
-        # Flask-Babel keeps the locale in `g`, which outlives the request when an app context is reused.
-        flask_babel.refresh()
-
 
 def current_language() -> str:
     """ "sv" or "en": the language of this request, also used to pick checklist texts written in the YAML."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, request, session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session
@@ -190,14 +190,6 @@ def init_login(app: Flask) -> None:
 
     login_manager.init_app(app)
     login_manager.session_protection = None  # the server-side login session does this job, revocably
-
-    @app.teardown_request
-    def _forget_request_state(_exc: BaseException | None = None) -> None:
-        # `g` lives as long as the app context, which a test (or a worker) may reuse for several requests:
-        # the user was loaded through this request's database session and the CSRF token belongs to this
-        # request's cookie, so neither may leak into the next request.
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
 
     @login_manager.user_loader
     def _load_from_session(token: str) -> Principal | None:

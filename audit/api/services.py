@@ -13,14 +13,16 @@ from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from audit.api.models import IdempotencyRecord
+from audit.api.schemas import Error
 from audit.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
 
 
-def api_error(status: int, error: str, message: str, **extra: Any) -> tuple[Response, int]:
-    return jsonify(error=error, message=message, **extra), status
+def api_error(status: int, error: str, message: str, shape: type[Error] = Error, **extra: Any) -> tuple[Response, int]:
+    """An error answer; `shape` is `Error` or the extension of it that has the `extra` fields."""
+    return jsonify(shape(error=error, message=message, **extra).model_dump(mode="json")), status
 
 
 def _fingerprint() -> str:

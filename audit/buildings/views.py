@@ -19,7 +19,7 @@ from audit.buildings.forms import AreaForm, BuildingForm
 from audit.buildings.models import Area, Building
 from audit.buildings.services import buildings_overview, create_area, create_building, update_building
 from audit.extensions import db
-from audit.inspections.models import Inspection
+from audit.inspections.models import Inspection, InspectionStatus
 from audit.labels import label
 
 bp = Blueprint("buildings", __name__, url_prefix="/buildings")
@@ -40,7 +40,9 @@ def index() -> ResponseReturnValue:
 def show(building_id: int) -> ResponseReturnValue:
     building = get_scoped_or_404(Building, building_id)
     inspections = db.session.scalars(
-        select(Inspection).where(Inspection.building_id == building.id).order_by(Inspection.id.desc())
+        select(Inspection)
+        .where(Inspection.building_id == building.id, Inspection.status != InspectionStatus.discarded)
+        .order_by(Inspection.id.desc())
     ).all()
     return render_template("buildings/show.html", building=building, inspections=inspections)
 

@@ -8,8 +8,6 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from flask import current_app
-
 from audit.certificates.models import Certificate
 from audit.i18n import LANGUAGES
 from audit.pdf import render_document, render_pdf
@@ -28,12 +26,6 @@ ADDRESS_STEPS = (32, 42, 52, 64)
 CITY_STEPS = (30, 40, 52)
 #: A3 is A4 scaled by √2: the sign is designed once, in A4 millimetres, and scaled.
 SCALE = {PaperSize.a4: 1.0, PaperSize.a3: 2**0.5}
-
-
-def verification_url(token: str) -> str:
-    """The public address of a certificate's verification page, as printed in its QR code."""
-    base = current_app.config["TRYGGAHUS"].public_base_url.rstrip("/")
-    return f"{base}/v/{token}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +51,7 @@ def sign_facts(certificate: Certificate) -> SignFacts:
         organisation_name=certificate.organisation_name,
         issued_on=certificate.issued_on,
         valid_until=certificate.valid_until,
-        verification_url=verification_url(certificate.public_token),
+        verification_url=certificate.verification_url,
     )
 
 
@@ -89,5 +81,5 @@ def sign_document(facts: SignFacts, size: PaperSize = PaperSize.a4, language: st
 
 
 def issued_sign(certificate: Certificate) -> bytes:
-    """The sign as it is stored when the certificate is issued: A4, Swedish."""
+    """The sign as it is stored when the certificate is issued (or its sign regenerated): A4, Swedish."""
     return render_sign(sign_facts(certificate))

@@ -16,9 +16,15 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from audit.access import ADMINS, REVIEWERS, STAFF, allow, get_scoped_or_404, public
 from audit.buildings.models import Area, Building
 from audit.certificates import batch
-from audit.certificates.documents import PaperSize, issued_sign, render_sign, sign_facts, verification_url
-from audit.certificates.forms import BatchForm, IssueForm, RevokeForm
-from audit.certificates.models import BatchFormat, BatchJob, BatchStatus, Certificate
+from audit.certificates.addresses import (
+    accepted_verification_url,
+    names_another_host,
+    offer_verification_url,
+    verification_base_url,
+)
+from audit.certificates.documents import PaperSize, issued_sign, render_sign, sign_facts
+from audit.certificates.forms import BatchForm, IssueForm, RegenerateSignForm, RevokeForm
+from audit.certificates.models import BatchFormat, BatchJob, BatchStatus, Certificate, verification_url
 from audit.certificates.report import render_report
 from audit.certificates.services import (
     building_certificates,
@@ -28,6 +34,7 @@ from audit.certificates.services import (
     issue_certificate,
     issue_problem,
     latest_certificate,
+    regenerate_sign,
     revoke_certificate,
 )
 from audit.certificates.status import today_in_sweden
@@ -68,10 +75,18 @@ def index() -> ResponseReturnValue:
 @allow(REVIEWERS)
 def issue(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
-    if not IssueForm().validate_on_submit():
+    form = IssueForm()
+    if not form.validate_on_submit():
         abort(400)
+    accepted = accepted_verification_url(form.verification.data or "", inspection.id)
+    if accepted is None:
+        flash(_("The address for the QR code has changed since the page was shown: check it and issue again."), "error")
+        return redirect(url_for("inspections.result", inspection_id=inspection_id), 303)
+    base_url, token = accepted
     try:
-        certificate = issue_certificate(db.session, current_user.user, inspection, issued_sign, today=_today())
+        certificate = issue_certificate(
+            db.session, current_user.user, inspection, issued_sign, base_url=base_url, token=token, today=_today()
+        )
     except DomainError as exc:
         db.session.rollback()
         flash(exc.translated(), "error")
@@ -84,13 +99,16 @@ def issue(inspection_id: int) -> ResponseReturnValue:
 @allow(STAFF)
 def show(certificate_id: int) -> ResponseReturnValue:
     certificate = get_scoped_or_404(Certificate, certificate_id)
+    new_url = verification_url(verification_base_url(), certificate.public_token)
     return render_template(
         "certificates/show.html",
         certificate=certificate,
         status=certificate.status(_today()),
-        url=verification_url(certificate.public_token),
         history=building_certificates(db.session, certificate.building),
         revoke_form=RevokeForm(),
+        regenerate_form=RegenerateSignForm(),
+        new_url=new_url,
+        served_elsewhere=names_another_host(new_url),
     )
 
 
@@ -129,6 +147,25 @@ def revoke(certificate_id: int) -> ResponseReturnValue:
     return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
 
 
+@bp.post("/certificates/<int:certificate_id>/sign/regenerate")
+@allow(ADMINS)
+def regenerate(certificate_id: int) -> ResponseReturnValue:
+    """A new file for the stored sign (same number and token), pointing to the address a sign made now prints."""
+    certificate = get_scoped_or_404(Certificate, certificate_id)
+    form = RegenerateSignForm()
+    if not form.validate_on_submit():
+        flash(_("Write why the sign is made again."), "error")
+        return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
+    try:
+        regenerate_sign(db.session, current_user.user, certificate, form.sign_reason.data or "", issued_sign)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "error")
+        return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
+    flash(_("The sign of certificate %(number)s was made again.", number=certificate.number), "success")
+    return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
+
+
 @bp.get("/inspections/<int:inspection_id>/report.pdf")
 @allow(STAFF)
 def report(inspection_id: int) -> ResponseReturnValue:
@@ -158,11 +195,16 @@ def certificate_panel(inspection: Inspection | None = None, building: Building |
     else:
         certificate = latest_certificate(db.session, building.id) if building is not None else None
         eligible = False
+    can_issue = eligible and current_user.role in REVIEWERS
+    # The exact URL the sign will print, shown before the button is pressed (and issued as shown).
+    offer = offer_verification_url(inspection.id) if can_issue and inspection is not None else None
     return {
         "certificate": certificate,
         "status": certificate.status(_today()) if certificate else None,
-        "can_issue": eligible and current_user.role in REVIEWERS,
-        "form": IssueForm() if eligible else None,
+        "can_issue": can_issue,
+        "form": IssueForm(verification=offer.signed) if offer else None,
+        "url": offer.url if offer else None,
+        "served_elsewhere": offer is not None and names_another_host(offer.url),
     }
 
 

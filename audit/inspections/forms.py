@@ -28,3 +28,7 @@ class ReviewForm(FlaskForm):
 
 class ReturnForm(FlaskForm):
     comment = TextAreaField(_l("What the inspector should do"), validators=[DataRequired(), Length(max=5000)])
+
+
+class DiscardForm(FlaskForm):
+    reason = TextAreaField(_l("Why the draft is discarded"), validators=[DataRequired(), Length(max=2000)])

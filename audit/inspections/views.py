@@ -10,24 +10,34 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
 
 from audit.access import INSPECTORS, REVIEWERS, STAFF, allow, get_scoped_or_404, own_or_404
+from audit.accounts.models import Role
 from audit.buildings.models import Building, with_feature_list
+from audit.certificates.services import issue_problem
 from audit.checklists.models import ChecklistVersion
 from audit.errors import DomainError
 from audit.extensions import db
 from audit.i18n import current_language, translate_all
-from audit.inspections.forms import ReturnForm, ReviewForm, StartInspectionForm, SubmitForm
+from audit.inspections.filters import InspectionFilter, Verdict
+from audit.inspections.findings import findings
+from audit.inspections.forms import DiscardForm, ReturnForm, ReviewForm, StartInspectionForm, SubmitForm
 from audit.inspections.fragments import item_fragments, section_fragments
 from audit.inspections.models import AnswerResult, Inspection, InspectionKind, InspectionStatus
-from audit.inspections.scoring import Outcome, score
+from audit.inspections.queries import LIST_LIMIT, filter_choices, list_inspections
+from audit.inspections.scoring import score
 from audit.inspections.services import (
     AnswerInput,
+    DraftExists,
     IncompleteInspection,
+    NotInspector,
     approve_inspection,
+    discard_draft,
     mark_share_locked,
+    may_discard,
+    open_drafts,
     return_inspection,
     save_answer,
     start_inspection,
@@ -38,14 +48,15 @@ from audit.labels import label
 from audit.photos.models import Photo
 from audit.photos.services import photo_response
 from audit.remediation.follow_up import inspection_checklist
+from audit.remediation.queries import inspection_tasks
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 bp.add_app_template_global(item_fragments)
 
 #: The section page's fixed texts: each item repeats several of them, so they are translated once per language.
 WALK_TEXTS = {
-    "pass_": _l("Pass"),
-    "fail": _l("Fail"),
+    "pass_": _l("Met"),
+    "fail": _l("Not met"),
     "na": _l("N/A"),
     "saved": _l("Saved"),
     "critical": _l("Critical"),
@@ -57,7 +68,7 @@ WALK_TEXTS = {
     "notes": _l("Notes"),
     "comment": _l("Comment"),
     "add_photo": _l("Add photo"),
-    "photo_required": _l("A photo is required when this item fails."),
+    "photo_required": _l("A photo is required when this item is not met."),
     "photo_of": _l("Photo"),
     "saving": _l("Saving…"),
     "unsaved": _l("Not saved — will retry"),
@@ -116,14 +127,17 @@ def inspection_or_404(inspection_id: int, *, share_lock: bool = False) -> Inspec
 @bp.get("/")
 @allow(STAFF)
 def index() -> ResponseReturnValue:
-    inspections = db.session.scalars(
-        select(Inspection)
-        .where(Inspection.organisation_id == current_user.organisation_id)
-        .options(selectinload(Inspection.building), selectinload(Inspection.inspector))
-        .order_by(Inspection.id.desc())
-        .limit(200)
-    ).all()
-    return render_template("inspections/index.html", inspections=inspections)
+    chosen = InspectionFilter.from_args(request.args)
+    organisation_id = current_user.organisation_id
+    return render_template(
+        "inspections/index.html",
+        inspections=list_inspections(db.session, organisation_id, chosen),
+        chosen=chosen,
+        choices=filter_choices(db.session, organisation_id),
+        statuses=list(InspectionStatus),
+        verdicts=list(Verdict),
+        limit=LIST_LIMIT,
+    )
 
 
 @bp.route("/start/<int:building_id>", methods=["GET", "POST"])
@@ -149,15 +163,26 @@ def start(building_id: int) -> ResponseReturnValue:
             inspection = start_inspection(
                 db.session, current_user.user, building, InspectionKind(form.kind.data), versions[form.checklist.data]
             )
+        except DraftExists as exc:
+            db.session.rollback()
+            form.kind.errors = [*form.kind.errors, exc.translated()]
+            status = 409
         except DomainError as exc:  # e.g. a follow-up of a building without an approved inspection
             db.session.rollback()
             form.kind.errors = [*form.kind.errors, exc.translated()]
+            status = 422
         else:
             return redirect(url_for("inspections.show", inspection_id=inspection.id))
-    skipped = _skipped_sections(building, versions)
-    return render_template("inspections/start.html", form=form, building=building, skipped=skipped), (
-        422 if form.errors else 200
+    else:
+        status = 422 if form.errors else 200
+    page = render_template(
+        "inspections/start.html",
+        form=form,
+        building=building,
+        skipped=_skipped_sections(building, versions),
+        drafts=open_drafts(db.session, building.id),
     )
+    return page, status
 
 
 def _skipped_sections(building: Building, versions: dict[str, ChecklistVersion]) -> list[Any]:
@@ -180,8 +205,9 @@ def show(inspection_id: int) -> ResponseReturnValue:
         inspection=inspection,
         walk=walk,
         submit_form=SubmitForm(),
-        review_form=ReviewForm(),
-        return_form=ReturnForm(),
+        discard_form=DiscardForm(),
+        may_discard=inspection.status is InspectionStatus.draft
+        and may_discard(current_user, current_user.role, inspection),
     )
 
 
@@ -281,8 +307,8 @@ def approve(inspection_id: int) -> ResponseReturnValue:
         approve_inspection(db.session, current_user.user, inspection, form.comment.data or None)
     except DomainError as exc:
         flash(exc.translated(), "error")
-        return redirect(url_for("inspections.show", inspection_id=inspection_id))
-    flash(_("The inspection was approved."), "success")
+        return redirect(url_for("inspections.result", inspection_id=inspection_id))
+    flash(_("The inspection was confirmed."), "success")
     return redirect(url_for("inspections.result", inspection_id=inspection_id))
 
 
@@ -293,14 +319,33 @@ def return_(inspection_id: int) -> ResponseReturnValue:
     form = ReturnForm()
     if not form.validate_on_submit():
         flash(_("Write what the inspector should do."), "error")
-        return redirect(url_for("inspections.show", inspection_id=inspection_id))
+        return redirect(url_for("inspections.result", inspection_id=inspection_id, _anchor="review"))
     try:
         return_inspection(db.session, current_user.user, inspection, form.comment.data or "")
     except DomainError as exc:
         flash(exc.translated(), "error")
-        return redirect(url_for("inspections.show", inspection_id=inspection_id))
+        return redirect(url_for("inspections.result", inspection_id=inspection_id))
     flash(_("The inspection was returned to the inspector."), "success")
-    return redirect(url_for("inspections.show", inspection_id=inspection_id))
+    return redirect(url_for("inspections.result", inspection_id=inspection_id))
+
+
+@bp.post("/<int:inspection_id>/discard")
+@allow(STAFF - {Role.viewer})
+def discard(inspection_id: int) -> ResponseReturnValue:
+    inspection = inspection_or_404(inspection_id)
+    form = DiscardForm()
+    if not form.validate_on_submit():
+        flash(_("Write why the draft is discarded."), "error")
+        return redirect(url_for("inspections.show", inspection_id=inspection_id, _anchor="discard"))
+    try:
+        discard_draft(db.session, current_user.user, current_user.role, inspection, form.reason.data or "")
+    except NotInspector:
+        abort(403)
+    except DomainError as exc:
+        flash(exc.translated(), "error")
+        return redirect(url_for("inspections.show", inspection_id=inspection_id))
+    flash(_("The draft was discarded. It is kept with your reason."), "success")
+    return redirect(url_for("buildings.show", building_id=inspection.building_id))
 
 
 @bp.get("/<int:inspection_id>/result")
@@ -309,12 +354,24 @@ def result(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     checklist = inspection_checklist(inspection)  # a follow-up's carried-over items only
     card = score(checklist, inspection.building.features, inspection.responses())
+    approved = inspection.status is InspectionStatus.approved
+    tasks = inspection_tasks(db.session, inspection.id) if approved else {}
+    problem = issue_problem(inspection) if approved else None
+    reviewable = (
+        inspection.status is InspectionStatus.submitted
+        and current_user.role in REVIEWERS
+        and inspection.inspector_id != current_user.id
+    )
     return render_template(
         "inspections/result.html",
         inspection=inspection,
         card=card,
         checklist=checklist,
-        Outcome=Outcome,
+        findings=findings(inspection, card, checklist, current_language(), tasks),
+        tasks=tasks,
+        no_certificate=problem.translated() if problem else None,
+        review_form=ReviewForm() if reviewable else None,
+        return_form=ReturnForm() if reviewable else None,
         InspectionStatus=InspectionStatus,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session, object_session
@@ -15,9 +15,6 @@ from audit.checklists.schema import Checklist, Item, Section, is_applicable
 from audit.inspections.models import Answer, AnswerResult, Inspection
 from audit.photos.models import Photo
 from audit.remediation.follow_up import follow_up_of, inspection_checklist
-
-if TYPE_CHECKING:  # services import this module
-    from audit.inspections.services import SavedAnswer
 
 #: What the walk shows of an answer and a photo: plain rows, read with two prepared statements (a page shows up
 #: to a hundred answers, and building ORM objects for them costs more than the rest of the query).
@@ -235,31 +232,6 @@ def build_walk(inspection: Inspection, *, with_photos: bool = True) -> Walk:
     return Walk(checklist, layout(checklist, inspection.building.features), answers, photos, previous)
 
 
-def answer_json(answer: Answer | SavedAnswer | None, item_key: str) -> dict[str, Any]:
-    """An answer as the API and the page's script see it."""
-    if answer is None:
-        return {
-            "item_key": item_key,
-            "result": None,
-            "value": None,
-            "choice": None,
-            "text": None,
-            "comment": None,
-            "revision": 0,
-            "answered_at": None,
-        }
-    return {
-        "item_key": answer.item_key,
-        "result": answer.result.value if answer.result else None,
-        "value": None if answer.value is None else float(answer.value),
-        "choice": answer.choice,
-        "text": answer.text,
-        "comment": answer.comment,
-        "revision": answer.revision,
-        "answered_at": answer.answered_at.isoformat(),
-    }
-
-
 def answered_keys(session: Session, inspection_id: int) -> set[str]:
     """The keys of the items that have a judgement, without loading the answers themselves."""
     session.flush()
@@ -272,16 +244,3 @@ def counted(layout: Layout, answered: set[str]) -> list[tuple[str, bool, int, in
         (key, applies, sum(1 for item_key in required if item_key in answered), len(required))
         for key, applies, required in layout.sections
     ]
-
-
-def progress(inspection: Inspection, answered: set[str]) -> dict[str, Any]:
-    """Answered and total scored, applicable items, per section and overall (what the walk's bars show)."""
-    sections = [
-        {"key": key, "applicable": applies, "answered": done, "total": total}
-        for key, applies, done, total in counted(inspection_layout(inspection), answered)
-    ]
-    return {
-        "answered": sum(s["answered"] for s in sections),
-        "total": sum(s["total"] for s in sections),
-        "sections": sections,
-    }

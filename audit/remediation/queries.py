@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, lazyload
 
 from audit.accounts.models import User
 from audit.buildings.models import Area, Building
 from audit.certificates.status import TIMEZONE
 from audit.remediation.filters import PAGE_SIZE, UNASSIGNED, TaskFilter
-from audit.remediation.models import SEVERITY_ORDER, RemediationTask
-from audit.remediation.workflow import TaskStatus
+from audit.remediation.models import SEVERITY_ORDER, RemediationTask, TaskEvent
+from audit.remediation.workflow import TaskAction, TaskStatus
 
 T = RemediationTask
 ACTIVE = (TaskStatus.open, TaskStatus.in_progress)
@@ -212,3 +212,17 @@ def open_task_trend(session: Session, organisation_id: int, today: date, weeks: 
     ]
     counts = session.execute(select(*columns).where(T.organisation_id == organisation_id)).one()
     return [(day, count or 0) for day, count in zip(days, counts, strict=True)]
+
+
+def inspection_tasks(session: Session, inspection_id: int) -> dict[str, RemediationTask]:
+    """The tasks an approved inspection's failed items stand for, by item: the ones its approval created, and
+    earlier unverified ones it found failing again (which it did not duplicate)."""
+    noted_again = select(TaskEvent.task_id).where(
+        TaskEvent.inspection_id == inspection_id, TaskEvent.action == TaskAction.failed_again
+    )
+    tasks = session.scalars(
+        select(RemediationTask).where(
+            or_(RemediationTask.inspection_id == inspection_id, RemediationTask.id.in_(noted_again))
+        )
+    )
+    return {task.item_key: task for task in tasks}

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
@@ -38,7 +39,7 @@ from audit.remediation.chart import line_chart
 from audit.remediation.filters import UNASSIGNED, TaskFilter, parse_filter
 from audit.remediation.forms import AssignForm, DueDateForm, ReopenForm, StartForm, VerifyForm, WorkForm
 from audit.remediation.models import RemediationTask, TaskEvent, TaskPhoto
-from audit.remediation.presentation import task_table
+from audit.remediation.presentation import measurement, task_table
 from audit.remediation.services import (
     assign_tasks,
     assignable_users,
@@ -72,7 +73,7 @@ TASK_OPTIONS = (
 
 @bp.app_context_processor
 def _template_helpers() -> dict[str, Any]:
-    return {"building_tasks": building_tasks, "page_labels": page_labels}
+    return {"building_tasks": building_tasks, "page_labels": page_labels, "measurement": measurement}
 
 
 def page_labels() -> dict[Any, str]:
@@ -139,7 +140,7 @@ def index() -> ResponseReturnValue:
 
 
 def _assign_form(users: list[User], formdata: MultiDict[str, str] | None = None) -> AssignForm:
-    form = AssignForm(formdata=formdata) if formdata is not None else AssignForm()
+    form = AssignForm(formdata=formdata)
     form.assignee.choices = [SelectChoice("", _("Nobody")), *(SelectChoice(str(u.id), u.name) for u in users)]
     return form
 
@@ -150,7 +151,10 @@ def show(task_id: int) -> ResponseReturnValue:
     return _task_page(task_or_404(task_id))
 
 
-def _task_page(task: RemediationTask, status: int = 200) -> tuple[str, int]:
+def _task_page(
+    task: RemediationTask, status: int = 200, refused: dict[str, FlaskForm] | None = None
+) -> tuple[str, int]:
+    """The task's page; `refused` holds a form that was sent and refused, by its name, to be shown as it was typed."""
     events = db.session.scalars(
         select(TaskEvent)
         .where(TaskEvent.task_id == task.id)
@@ -159,9 +163,18 @@ def _task_page(task: RemediationTask, status: int = 200) -> tuple[str, int]:
     ).all()
     manages = current_user.role in REVIEWERS
     users = assignable_users(db.session, current_user.organisation_id) if manages else []
+    # Empty forms (formdata=None): a posted form would otherwise fill every form that has a field of the same name.
     assign_form = _assign_form(users)
     assign_form.assignee.data = str(task.assignee_id or "")
-    due_form = DueDateForm(due_date=task.due_date)
+    forms: dict[str, FlaskForm] = {
+        "start_form": StartForm(formdata=None),
+        "work_form": WorkForm(formdata=None),
+        "verify_form": VerifyForm(formdata=None),
+        "reopen_form": ReopenForm(formdata=None),
+        "assign_form": assign_form,
+        "due_form": DueDateForm(formdata=None, due_date=task.due_date),
+        **(refused or {}),
+    }
     return render_template(
         "remediation/show.html",
         task=task,
@@ -171,13 +184,8 @@ def _task_page(task: RemediationTask, status: int = 200) -> tuple[str, int]:
         actions=allowed_actions(task.status),
         manages=manages,
         works=manages or task.assignee_id == current_user.id,
-        start_form=StartForm(),
-        work_form=WorkForm(),
-        verify_form=VerifyForm(),
-        reopen_form=ReopenForm(),
-        assign_form=assign_form,
-        due_form=due_form,
         lang=current_language(),
+        **forms,
     ), status
 
 
@@ -185,15 +193,22 @@ def _back(task: RemediationTask) -> ResponseReturnValue:
     return redirect(url_for("remediation.show", task_id=task.id), code=303)
 
 
-def _step(task: RemediationTask, step: Callable[[], object], done: str) -> ResponseReturnValue:
-    """Take one workflow step and say so, or say why it was refused; back to the task's page either way."""
+def _refused(task_id: int, message: str, refused: dict[str, FlaskForm]) -> tuple[str, int]:
+    """The task's page again with why the step was refused, and the refused form as it was typed (nothing lost)."""
+    db.session.rollback()
+    flash(message, "error")
+    return _task_page(task_or_404(task_id), 422, refused)
+
+
+def _step(
+    task: RemediationTask, step: Callable[[], object], done: str, form: tuple[str, FlaskForm]
+) -> ResponseReturnValue:
+    """Take one workflow step and say so; when refused, say why on the task's page with `form` as it was typed."""
     try:
         step()
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.translated(), "error")
-    else:
-        flash(done, "success")
+        return _refused(task.id, exc.translated(), dict([form]))
+    flash(done, "success")
     return _back(task)
 
 
@@ -201,9 +216,15 @@ def _step(task: RemediationTask, step: Callable[[], object], done: str) -> Respo
 @allow(WORKERS)
 def start(task_id: int) -> ResponseReturnValue:
     task = task_or_404(task_id, work=True)
-    if not StartForm().validate_on_submit():
+    form = StartForm()
+    if not form.validate_on_submit():
         abort(400)
-    return _step(task, lambda: start_task(db.session, current_user.user, task), _("The task is in progress."))
+    return _step(
+        task,
+        lambda: start_task(db.session, current_user.user, task),
+        _("The task is in progress."),
+        ("start_form", form),
+    )
 
 
 @bp.post("/<int:task_id>/work")
@@ -217,19 +238,16 @@ def work(task_id: int) -> ResponseReturnValue:
     upload = form.photo.data
     raw = upload.read() if upload else b""
     done = form.action.data == "done"
+    refused = {"work_form": form}
     if not raw and not done:
-        flash(_("Choose a photo first."), "error")
-        return _back(task)
+        return _refused(task_id, _("Choose a photo first."), refused)
     try:
         record_work(db.session, current_user.user, task, form.comment.data or "", raw or None, done=done)
     except PhotoRejected as exc:
-        db.session.rollback()
-        flash(str(PHOTO_PROBLEMS.get(exc.code, PHOTO_PROBLEMS["not_an_image"])), "error")
-        return _task_page(task_or_404(task_id), {"too_large": 413, "too_many_pixels": 413}.get(exc.code, 415))
+        page, _status = _refused(task_id, str(PHOTO_PROBLEMS.get(exc.code, PHOTO_PROBLEMS["not_an_image"])), refused)
+        return page, {"too_large": 413, "too_many_pixels": 413}.get(exc.code, 415)
     except DomainError as exc:
-        # A photo that was saved stays saved: only the step that was refused is not taken.
-        flash(exc.translated(), "error")
-        return _back(task)
+        return _refused(task_id, exc.translated(), refused)
     flash(_("The task is marked done.") if done else _("The photo was saved."), "success")
     return _back(task)
 
@@ -242,7 +260,10 @@ def verify(task_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     return _step(
-        task, lambda: verify_task(db.session, current_user.user, task, form.comment.data), _("The task is verified.")
+        task,
+        lambda: verify_task(db.session, current_user.user, task, form.comment.data),
+        _("The task is verified."),
+        ("verify_form", form),
     )
 
 
@@ -256,6 +277,7 @@ def reopen(task_id: int) -> ResponseReturnValue:
         task,
         lambda: reopen_task(db.session, current_user.user, task, form.comment.data or ""),
         _("The task was reopened."),
+        ("reopen_form", form),
     )
 
 
@@ -276,6 +298,7 @@ def assign(task_id: int) -> ResponseReturnValue:
         task,
         lambda: assign_tasks(db.session, current_user.user, current_user.organisation_id, [task], assignee),
         _("The task was assigned."),
+        ("assign_form", form),
     )
 
 
@@ -312,11 +335,13 @@ def due_date(task_id: int) -> ResponseReturnValue:
     task = task_or_404(task_id)
     form = DueDateForm()
     if not form.validate_on_submit() or form.due_date.data is None:
-        flash(_("Give the new due date and the reason for it."), "error")
-        return _back(task)
+        return _refused(task_id, _("Give the new due date and the reason for it."), {"due_form": form})
     due, reason = form.due_date.data, form.reason.data or ""
     return _step(
-        task, lambda: change_due_date(db.session, current_user.user, task, due, reason), _("The due date was changed.")
+        task,
+        lambda: change_due_date(db.session, current_user.user, task, due, reason),
+        _("The due date was changed."),
+        ("due_form", form),
     )
 
 
