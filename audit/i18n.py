@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 import flask_babel
-from flask import Flask, request, session, url_for
+from flask import Flask, request, request_started, session, url_for
 from flask_babel import Babel, LazyString
 
 from audit.settings import PROJECT_ROOT
@@ -31,6 +32,14 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Stockholm")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "audit" / "translations")
     babel.init_app(app, locale_selector=select_locale)
+    request_started.connect(_choose_locale_anew, app)
+
+
+def _choose_locale_anew(_sender: Flask, **_extra: Any) -> None:
+    # Flask-Babel keeps the locale it chose in `g`. Where a request reuses an application context in which the
+    # locale was already chosen (a test that rendered a PDF in its own context first), the request must still
+    # choose its own: from its `?lang=` or its session.
+    flask_babel.refresh()
 
 
 def current_language() -> str:

@@ -131,10 +131,22 @@ def test_more_decimals_than_are_stored_is_refused_through_the_api_and_the_page(
     )
     assert response.status_code == 422
     assert response.json["message"] == f"UTE-01 tar ett värde med högst 3 decimaler; '{raw}' har fler."
-    page = client.post(
+    # The page without script: nothing is saved, and every typed field of the section is shown as it was typed.
+    response = client.post(
         f"/inspections/{inspection.id}/sections/UTE",
-        data={"value-UTE-01": str(raw), "csrf_token": api_headers(client)["X-CSRFToken"]},
-        follow_redirects=True,
-    ).get_data(as_text=True)
+        data={
+            "value-UTE-01": str(raw),
+            "comment-UTE-01": "Buskarna vid entrén.",
+            "result-UTE-05": "fail",
+            "comment-UTE-05": "Skymd gångväg.",
+            "csrf_token": api_headers(client)["X-CSRFToken"],
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
     assert "högst 3 decimaler" in page
+    assert f'value="{raw}"' in page
+    assert "Buskarna vid entrén." in page
+    assert "Skymd gångväg." in page
+    assert 'name="result-UTE-05" value="fail" checked' in page
     assert session.scalar(select(Answer.id).where(Answer.inspection_id == inspection.id)) is None

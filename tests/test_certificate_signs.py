@@ -404,8 +404,7 @@ def test_upgrading_gives_earlier_certificates_the_address_they_printed_and_keeps
             revoke_certificate(session, admin, certificate, "Fel hus.")
             session.commit()
         try:
-            with engine.begin() as connection:
-                downgrade(connection, "0004")
+            downgrade(engine, "0004")
             monkeypatch.setenv("TRYGGAHUS_PUBLIC_BASE_URL", "https://earlier.example.se/")
             upgrade(engine)
             with engine.connect() as connection:

@@ -43,7 +43,7 @@ from audit.inspections.services import (
     start_inspection,
     submit_inspection,
 )
-from audit.inspections.walk import build_walk
+from audit.inspections.walk import FORM_FIELDS, as_typed, build_walk
 from audit.labels import label
 from audit.photos.models import Photo
 from audit.photos.services import photo_response
@@ -214,16 +214,22 @@ def show(inspection_id: int) -> ResponseReturnValue:
 @bp.get("/<int:inspection_id>/sections/<section_key>")
 @allow(STAFF)
 def section(inspection_id: int, section_key: str) -> ResponseReturnValue:
-    inspection = inspection_or_404(inspection_id)
+    return _section_page(inspection_or_404(inspection_id), section_key)
+
+
+def _section_page(inspection: Inspection, section_key: str, typed: bool = False) -> ResponseReturnValue:
+    """The section's page; `typed`: its items as the form sent them (saving was refused), answered with 422."""
     walk = build_walk(inspection)
     state = walk.section(section_key)
     if state is None:
         abort(404)
+    if typed:
+        state = as_typed(state, request.form)
     previous, following = walk.neighbours(section_key)
     editable = inspection.status.editable and inspection.inspector_id == current_user.id
     texts, language = translate_all(WALK_TEXTS), current_language()
     menu = [(other, section_fragments(other.section, language, texts)) for other in walk.progress if other.applicable]
-    return render_template(
+    page = render_template(
         "inspections/section.html",
         inspection=inspection,
         walk=walk,
@@ -234,6 +240,7 @@ def section(inspection_id: int, section_key: str) -> ResponseReturnValue:
         editable=editable,
         t=texts,
     )
+    return (page, 422) if typed else page
 
 
 def _form_answers(state: Any) -> dict[str, AnswerInput]:
@@ -241,7 +248,7 @@ def _form_answers(state: Any) -> dict[str, AnswerInput]:
     given: dict[str, AnswerInput] = {}
     for item_state in state.items:
         key = item_state.item.key
-        fields = {name: request.form.get(f"{name}-{key}") for name in ("result", "value", "choice", "text", "comment")}
+        fields = {name: request.form.get(f"{name}-{key}") for name in FORM_FIELDS}
         if not any(fields.values()):
             continue
         try:
@@ -271,7 +278,7 @@ def save_section(inspection_id: int, section_key: str) -> ResponseReturnValue:
     except DomainError as exc:
         db.session.rollback()
         flash(_("Nothing was saved: %(reason)s", reason=exc.translated()), "error")
-        return redirect(url_for("inspections.section", inspection_id=inspection_id, section_key=section_key)), 303
+        return _section_page(inspection_or_404(inspection_id), section_key, typed=True)
     flash(_("The section was saved."), "success")
     following = request.form.get("next_section")
     target = following if following and build_walk(inspection).section(following) else section_key

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
@@ -74,8 +76,8 @@ def inspection_layout(inspection: Inspection) -> Layout:
 class ItemState:
     item: Item
     applicable: bool
-    #: The stored answer (columns as in ANSWER_COLUMNS), or None.
-    answer: Row[*tuple[Any, ...]] | None
+    #: The stored answer (columns as in ANSWER_COLUMNS), or None; as typed when saving the section was refused.
+    answer: Row[*tuple[Any, ...]] | TypedAnswer | None
     #: The item's photos as (id, item_key) rows.
     photos: tuple[Row[*tuple[Any, ...]], ...] = ()
     #: A follow-up's view of the answer in the inspection it follows up (columns as in ANSWER_COLUMNS), or None.
@@ -116,6 +118,55 @@ class SectionState:
     @property
     def total(self) -> int:
         return len(self.required)
+
+
+#: The fields of one item in the section form (without script): `<field>-<item key>`.
+FORM_FIELDS = ("result", "value", "choice", "text", "comment")
+
+
+@dataclass(frozen=True, slots=True)
+class TypedAnswer:
+    """An item's fields as the section form sent them, when saving was refused: drawn again exactly as typed."""
+
+    item_key: str
+    result: AnswerResult | None
+    #: The typed value as a number where it is one (a scale's step is drawn from it), and as it was typed.
+    value: Decimal | None
+    typed_value: str
+    choice: str | None
+    text: str | None
+    comment: str | None
+    #: The stored answer's revision (0 when there is none), so the page's own saving goes on from there.
+    revision: int
+
+
+def as_typed(state: SectionState, form: Mapping[str, str]) -> SectionState:
+    """The section with every item the form sent shown as it was typed instead of as it is stored."""
+    items = []
+    for item_state in state.items:
+        key = item_state.item.key
+        fields = {name: form.get(f"{name}-{key}") or None for name in FORM_FIELDS}
+        if not any(fields.values()):
+            items.append(item_state)
+            continue
+        result = fields["result"] if fields["result"] in set(AnswerResult) else None
+        raw = fields["value"] or ""
+        try:
+            value: Decimal | None = Decimal(raw.replace(",", ".")) if raw else None
+        except InvalidOperation:
+            value = None
+        typed = TypedAnswer(
+            key,
+            AnswerResult(result) if result else None,
+            value if value is None or value.is_finite() else None,
+            raw,
+            fields["choice"],
+            fields["text"],
+            fields["comment"],
+            item_state.answer.revision if item_state.answer is not None else 0,
+        )
+        items.append(replace(item_state, answer=typed))
+    return replace(state, items=tuple(items))
 
 
 @dataclass(frozen=True, slots=True)
