@@ -26,6 +26,7 @@ from audit.inspections.models import AnswerResult, Inspection, InspectionKind
 from audit.inspections.services import (
     AnswerInput,
     approve_inspection,
+    discard_draft,
     return_inspection,
     save_answer,
     start_inspection,
@@ -316,6 +317,9 @@ def _create_inspections(
     # Drafts: one half done, one just started.
     walked(buildings[6], 0.1, answered_share=0.5)
     start_inspection(session, inspector, buildings[7], InspectionKind.certification, version)
+    # Discarded: started on the wrong building; kept with the reason.
+    wrong = start_inspection(session, inspector, buildings[8], InspectionKind.certification, version)
+    discard_draft(session, inspector, Role.inspector, wrong, "Startad på fel hus av misstag.")
 
 
 def _assign_demo_tasks(session: Session, manager: User, contractor: User, inspection: Inspection) -> None:

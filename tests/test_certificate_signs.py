@@ -222,12 +222,19 @@ def test_the_sign_prints_what_was_shown_or_nothing_is_issued(
 
 
 def _regenerate(client: FlaskClient, certificate: Certificate, reason: str) -> str:
+    """The page after asking for a new sign: the certificate's page, or (refused, 422) the same page with the reason
+    still typed in its form."""
     response = client.post(
         f"/certificates/{certificate.id}/sign/regenerate",
         data={"csrf_token": csrf_token(client, "/certificates/"), "sign_reason": reason},
     )
-    assert response.status_code == 303
-    return client.get(response.headers["Location"]).get_data(as_text=True)
+    if response.status_code == 303:
+        return client.get(response.headers["Location"]).get_data(as_text=True)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    if reason.strip() and "sign/regenerate" in page:
+        assert f"{reason}</textarea>" in page, "a refused form keeps what was typed"
+    return page
 
 
 def test_an_admin_makes_the_sign_again_and_the_history_keeps_the_old_file(

@@ -163,6 +163,16 @@ def test_the_reviewer_decides_on_the_result_page_beside_the_findings(
     assert "/approve" not in show
     assert f"{url}#review" in show
 
+    # A return whose comment is too long is refused with the reason, and the typed comment stays in its form.
+    too_long = "Komplettera garaget. " * 300
+    response = client.post(
+        f"/inspections/{inspection_id}/return", data={"comment": too_long, "csrf_token": csrf_token(client, url)}
+    )
+    assert response.status_code == 422
+    refused = response.get_data(as_text=True)
+    assert f"{too_long}</textarea>" in refused[refused.index(f'action="/inspections/{inspection_id}/return"') :]
+    assert "5000" in refused
+
     response = client.post(
         f"/inspections/{inspection_id}/approve", data={"comment": "", "csrf_token": csrf_token(client, url)}
     )

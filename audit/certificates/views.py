@@ -9,6 +9,7 @@ from flask import send_file as flask_send_file
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
@@ -98,18 +99,31 @@ def issue(inspection_id: int) -> ResponseReturnValue:
 @bp.get("/certificates/<int:certificate_id>")
 @allow(STAFF)
 def show(certificate_id: int) -> ResponseReturnValue:
-    certificate = get_scoped_or_404(Certificate, certificate_id)
+    return _certificate_page(get_scoped_or_404(Certificate, certificate_id))
+
+
+def _certificate_page(certificate: Certificate, refused: dict[str, FlaskForm] | None = None) -> ResponseReturnValue:
+    """The certificate's page; `refused`: a form that was sent and refused, by name, shown as it was typed (422)."""
     new_url = verification_url(verification_base_url(), certificate.public_token)
-    return render_template(
+    # Empty forms (formdata=None) unless refused: a posted form would fill every form with a field of its name.
+    forms = {"revoke_form": RevokeForm(formdata=None), "regenerate_form": RegenerateSignForm(formdata=None)}
+    forms.update(refused or {})
+    page = render_template(
         "certificates/show.html",
         certificate=certificate,
         status=certificate.status(_today()),
         history=building_certificates(db.session, certificate.building),
-        revoke_form=RevokeForm(),
-        regenerate_form=RegenerateSignForm(),
         new_url=new_url,
         served_elsewhere=names_another_host(new_url),
+        **forms,
     )
+    return (page, 422) if refused else page
+
+
+def _refused(certificate_id: int, message: str, refused: dict[str, FlaskForm]) -> ResponseReturnValue:
+    db.session.rollback()
+    flash(message, "error")
+    return _certificate_page(get_scoped_or_404(Certificate, certificate_id), refused)
 
 
 @bp.get("/certificates/<int:certificate_id>/sign.pdf")
@@ -135,14 +149,11 @@ def revoke(certificate_id: int) -> ResponseReturnValue:
     certificate = get_scoped_or_404(Certificate, certificate_id)
     form = RevokeForm()
     if not form.validate_on_submit():
-        flash(_("Write why the certificate is revoked."), "error")
-        return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
+        return _refused(certificate_id, _("Write why the certificate is revoked."), {"revoke_form": form})
     try:
         revoke_certificate(db.session, current_user.user, certificate, form.reason.data or "")
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.translated(), "error")
-        return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
+        return _refused(certificate_id, exc.translated(), {"revoke_form": form})
     flash(_("Certificate %(number)s was revoked.", number=certificate.number), "success")
     return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
 
@@ -154,14 +165,11 @@ def regenerate(certificate_id: int) -> ResponseReturnValue:
     certificate = get_scoped_or_404(Certificate, certificate_id)
     form = RegenerateSignForm()
     if not form.validate_on_submit():
-        flash(_("Write why the sign is made again."), "error")
-        return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
+        return _refused(certificate_id, _("Write why the sign is made again."), {"regenerate_form": form})
     try:
         regenerate_sign(db.session, current_user.user, certificate, form.sign_reason.data or "", issued_sign)
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.translated(), "error")
-        return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
+        return _refused(certificate_id, exc.translated(), {"regenerate_form": form})
     flash(_("The sign of certificate %(number)s was made again.", number=certificate.number), "success")
     return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
 

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
@@ -313,8 +314,7 @@ def approve(inspection_id: int) -> ResponseReturnValue:
     try:
         approve_inspection(db.session, current_user.user, inspection, form.comment.data or None)
     except DomainError as exc:
-        flash(exc.translated(), "error")
-        return redirect(url_for("inspections.result", inspection_id=inspection_id))
+        return _refused_review(inspection_id, exc.translated(), {"review_form": form})
     flash(_("The inspection was confirmed."), "success")
     return redirect(url_for("inspections.result", inspection_id=inspection_id))
 
@@ -325,13 +325,12 @@ def return_(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     form = ReturnForm()
     if not form.validate_on_submit():
-        flash(_("Write what the inspector should do."), "error")
-        return redirect(url_for("inspections.result", inspection_id=inspection_id, _anchor="review"))
+        message = form.comment.errors[0] if form.comment.data else _("Write what the inspector should do.")
+        return _refused_review(inspection_id, str(message), {"return_form": form})
     try:
         return_inspection(db.session, current_user.user, inspection, form.comment.data or "")
     except DomainError as exc:
-        flash(exc.translated(), "error")
-        return redirect(url_for("inspections.result", inspection_id=inspection_id))
+        return _refused_review(inspection_id, exc.translated(), {"return_form": form})
     flash(_("The inspection was returned to the inspector."), "success")
     return redirect(url_for("inspections.result", inspection_id=inspection_id))
 
@@ -358,7 +357,11 @@ def discard(inspection_id: int) -> ResponseReturnValue:
 @bp.get("/<int:inspection_id>/result")
 @allow(STAFF)
 def result(inspection_id: int) -> ResponseReturnValue:
-    inspection = inspection_or_404(inspection_id)
+    return _result_page(inspection_or_404(inspection_id))
+
+
+def _result_page(inspection: Inspection, refused: dict[str, FlaskForm] | None = None) -> ResponseReturnValue:
+    """The verdict with the review's decision; `refused`: a review form that was refused, shown as typed (422)."""
     checklist = inspection_checklist(inspection)  # a follow-up's carried-over items only
     card = score(checklist, inspection.building.features, inspection.responses())
     approved = inspection.status is InspectionStatus.approved
@@ -369,7 +372,13 @@ def result(inspection_id: int) -> ResponseReturnValue:
         and current_user.role in REVIEWERS
         and inspection.inspector_id != current_user.id
     )
-    return render_template(
+    forms: dict[str, FlaskForm | None] = {
+        "review_form": ReviewForm(formdata=None) if reviewable else None,
+        "return_form": ReturnForm(formdata=None) if reviewable else None,
+    }
+    if reviewable and refused:
+        forms.update(refused)
+    page = render_template(
         "inspections/result.html",
         inspection=inspection,
         card=card,
@@ -377,10 +386,16 @@ def result(inspection_id: int) -> ResponseReturnValue:
         findings=findings(inspection, card, checklist, current_language(), tasks),
         tasks=tasks,
         no_certificate=problem.translated() if problem else None,
-        review_form=ReviewForm() if reviewable else None,
-        return_form=ReturnForm() if reviewable else None,
         InspectionStatus=InspectionStatus,
+        **forms,
     )
+    return (page, 422) if refused else page
+
+
+def _refused_review(inspection_id: int, message: str, refused: dict[str, FlaskForm]) -> ResponseReturnValue:
+    db.session.rollback()
+    flash(message, "error")
+    return _result_page(inspection_or_404(inspection_id), refused)
 
 
 @bp.get("/<int:inspection_id>/photos/<int:photo_id>")
