@@ -19,6 +19,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from audit.accounts.auth import init_login
     from audit.accounts.views import bp as accounts_bp
     from audit.api.views import bp as api_bp
+    from audit.auditlog.subscriptions import subscribe as subscribe_audit_log
+    from audit.auditlog.views import bp as auditlog_bp
     from audit.buildings.views import bp as buildings_bp
     from audit.certificates.views import bp as certificates_bp
     from audit.database import make_engine
@@ -27,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from audit.inspections.views import bp as inspections_bp
     from audit.main.views import bp as main_bp
     from audit.remediation.views import bp as remediation_bp
+    from audit.request_id import init_request_id
     from audit.request_scope import init_request_scope
     from audit.site import init_site
 
@@ -57,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings.sqlalchemy_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, echo=settings.sql_echo
     )
     init_request_scope(app)  # first, so its clean-up of `g` runs after every other teardown
+    init_request_id(app)
     db.init_app(app, engine)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
@@ -66,7 +70,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_i18n(app)
     init_template_helpers(app)
     init_site(app)
-    for blueprint in (main_bp, accounts_bp, buildings_bp, inspections_bp, api_bp, remediation_bp, certificates_bp):
+    subscribe_audit_log()
+    blueprints = (main_bp, accounts_bp, buildings_bp, inspections_bp, api_bp, remediation_bp, certificates_bp)
+    for blueprint in (*blueprints, auditlog_bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     cli.register(app)

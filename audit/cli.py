@@ -275,6 +275,35 @@ def certificates_print(
         sys.exit(1)
 
 
+@click.group("audit", cls=AppGroup, help="Check the audit log.")
+def audit_group() -> None:
+    pass
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Walk every organisation's chain of audit entries; name the first broken link of each (exit 1 if any)."""
+    from sqlalchemy import select
+
+    from audit.accounts.models import Organisation
+    from audit.auditlog.services import verify_chains
+    from audit.extensions import db
+
+    reports = verify_chains(db.session)
+    names = {row.id: row.slug for row in db.session.execute(select(Organisation.id, Organisation.slug))}
+    for report in reports:
+        chain = f"organisation {names.get(report.chain, report.chain)}" if report.chain else "outside organisations"
+        if report.broken is None:
+            click.echo(f"{chain}: {report.entries} entries, intact")
+        else:
+            entry = "" if report.broken.entry_id is None else f" (entry id {report.broken.entry_id})"
+            click.echo(f"{chain}: broken at sequence {report.broken.sequence}{entry}: {report.broken.reason}", err=True)
+    if not reports:
+        click.echo("the audit log is empty")
+    if any(report.broken for report in reports):
+        sys.exit(1)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
@@ -321,6 +350,7 @@ COMMANDS: list[click.Command] = [
     user_group,
     token_group,
     certificates_group,
+    audit_group,
 ]
 
 

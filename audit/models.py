@@ -2,6 +2,7 @@
 
 from audit.accounts.models import ApiToken, LoginFailure, LoginSession, Membership, Organisation, Role, User
 from audit.api.models import IdempotencyRecord
+from audit.auditlog.models import AuditChainHead, AuditEntry
 from audit.buildings.models import Area, Building, BuildingFeature
 from audit.certificates.models import BatchJob, Certificate, CertificateCounter, CertificateRevocation
 from audit.checklists.models import ChecklistVersion
@@ -15,6 +16,8 @@ __all__ = [
     "AnswerResult",
     "ApiToken",
     "Area",
+    "AuditChainHead",
+    "AuditEntry",
     "Base",
     "BatchJob",
     "Building",

@@ -11,10 +11,12 @@ from flask_login import LoginManager, UserMixin, login_user, logout_user
 from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
+from audit.accounts import signals
 from audit.accounts.models import ApiToken, LoginFailure, LoginSession, Membership, Organisation, Role, User
 from audit.accounts.services import normalise_email
 from audit.database import utcnow
 from audit.errors import DomainError
+from audit.events import announce
 from audit.security import new_token, token_digest
 
 login_manager = LoginManager()
@@ -105,6 +107,7 @@ def authenticate(db_session: Session, email: str, password: str) -> Principal:
     if user is None or not user.active or not user.check_password(password) or not user.memberships:
         db_session.add(LoginFailure(email=email[:254], remote_addr=request.remote_addr))
         db_session.flush()
+        _announce_failure(db_session, user)
         raise LoginFailed("wrong e-mail or password")
     db_session.execute(delete(LoginFailure).where(LoginFailure.email == email))
     membership = sorted(user.memberships, key=lambda m: m.id)[0]
@@ -114,7 +117,33 @@ def authenticate(db_session: Session, email: str, password: str) -> Principal:
     )
     user.last_login_at = utcnow()
     db_session.flush()
+    announce(
+        signals.logged_in,
+        db_session,
+        user,
+        organisation_id=membership.organisation_id,
+        object_id=user.id,
+        after={"remote_addr": request.remote_addr},
+    )
     return Principal.of(user, membership, token)
+
+
+def _announce_failure(db_session: Session, user: User | None) -> None:
+    """A failed login, in the chain of the account's organisations; a failure for an unknown address in the chain
+    outside organisations, without what was typed (it may be a password typed into the wrong field)."""
+    after = {"remote_addr": request.remote_addr}
+    if user is None or not user.memberships:
+        announce(signals.login_failed, db_session, None, organisation_id=None, object_id=None, after=after)
+        return
+    for membership in user.memberships:
+        announce(
+            signals.login_failed,
+            db_session,
+            None,
+            organisation_id=membership.organisation_id,
+            object_id=user.id,
+            after={"email": user.email, **after},
+        )
 
 
 def begin_login(principal: Principal) -> None:
@@ -133,6 +162,9 @@ def end_login(db_session: Session, principal: Principal) -> None:
         if row is not None and row.revoked_at is None:
             row.revoked_at = utcnow()
             db_session.flush()
+            announce(
+                signals.logged_out, db_session, principal, organisation_id=row.organisation_id, object_id=principal.id
+            )
     logout_user()
     language = session.get("lang")
     session.clear()
@@ -145,19 +177,38 @@ def create_api_token(db_session: Session, user: User, organisation: Organisation
     if _membership(db_session, user.id, organisation.id) is None:
         raise DomainError(f"{user.email} is not a member of {organisation.slug}")
     token = new_token()
-    db_session.add(ApiToken(user=user, organisation=organisation, name=name, token_digest=token_digest(token)))
+    row = ApiToken(user=user, organisation=organisation, name=name, token_digest=token_digest(token))
+    db_session.add(row)
     db_session.flush()
+    announce(
+        signals.api_token_created,
+        db_session,
+        None,
+        organisation_id=organisation.id,
+        object_id=row.id,
+        after={"user_id": user.id, "email": user.email, "name": name},
+    )
     return token
 
 
 def revoke_api_tokens(db_session: Session, user: User) -> int:
     tokens = db_session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
-    count = 0
+    revoked = []
     for token in tokens:
         token.revoked_at = utcnow()
-        count += 1
+        revoked.append(token)
     db_session.flush()
-    return count
+    for token in revoked:
+        announce(
+            signals.api_token_revoked,
+            db_session,
+            None,
+            organisation_id=token.organisation_id,
+            object_id=token.id,
+            before={"revoked": False},
+            after={"revoked": True, "user_id": user.id, "email": user.email, "name": token.name},
+        )
+    return len(revoked)
 
 
 def _principal_query(credential: type[LoginSession] | type[ApiToken]) -> Select[*tuple[Any, ...]]:

@@ -7,8 +7,10 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit.accounts import signals
 from audit.accounts.models import Membership, Organisation, Role, User
 from audit.errors import DomainError
+from audit.events import announce
 from audit.security import MIN_PASSWORD_LENGTH
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
@@ -64,6 +66,15 @@ def create_user(
         session.add(user)
     elif any(m.organisation_id == organisation.id for m in user.memberships):
         raise DomainError(f"{email} is already a member of {organisation.slug}")
-    session.add(Membership(user=user, organisation=organisation, role=role))
+    membership = Membership(user=user, organisation=organisation, role=role)
+    session.add(membership)
     session.flush()
+    announce(
+        signals.role_granted,
+        session,
+        None,
+        organisation_id=organisation.id,
+        object_id=membership.id,
+        after={"user_id": user.id, "email": user.email, "role": role},
+    )
     return user

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from audit.accounts.models import User
 from audit.buildings.models import Building
+from audit.certificates import signals
 from audit.certificates.addresses import new_token, verification_base_url
 from audit.certificates.models import (
     Certificate,
@@ -25,6 +26,7 @@ from audit.certificates.numbering import format_number, valid_until
 from audit.certificates.status import CertificateStatus, local_date, today_in_sweden
 from audit.database import lock_for_write, utcnow
 from audit.errors import N_, DomainError
+from audit.events import announce
 from audit.inspections.models import Inspection, InspectionKind, InspectionStatus
 from audit.inspections.services import lock_inspection
 
@@ -139,6 +141,21 @@ def issue_certificate(
     certificate.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     session.add(certificate)
     session.flush()
+    announce(
+        signals.certificate_issued,
+        session,
+        actor,
+        organisation_id=certificate.organisation_id,
+        object_id=certificate.id,
+        after={
+            "number": certificate.number,
+            "building_id": certificate.building_id,
+            "inspection_id": certificate.inspection_id,
+            "valid_until": certificate.valid_until,
+            "sha256": certificate.pdf_sha256,
+            "url": certificate.public_base_url,
+        },
+    )
     return certificate
 
 
@@ -159,6 +176,15 @@ def revoke_certificate(
     )
     session.add(revocation)
     session.flush()
+    announce(
+        signals.certificate_revoked,
+        session,
+        actor,
+        organisation_id=certificate.organisation_id,
+        object_id=certificate.id,
+        before={"number": certificate.number, "revoked": False},
+        after={"number": certificate.number, "revoked": True, "reason": revocation.reason},
+    )
     return revocation
 
 
@@ -207,6 +233,15 @@ def regenerate_sign(
     certificate.sign_pdf, certificate.pdf_sha256 = pdf, new_sha256
     session.add(regeneration)
     session.flush()
+    announce(
+        signals.certificate_sign_regenerated,
+        session,
+        actor,
+        organisation_id=certificate.organisation_id,
+        object_id=certificate.id,
+        before={"sha256": old_sha256, "url": old_base_url},
+        after={"sha256": new_sha256, "url": certificate.public_base_url, "reason": regeneration.reason},
+    )
     return regeneration
 
 

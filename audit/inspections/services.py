@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
+from blinker import NamedSignal
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -17,6 +18,8 @@ from audit.checklists.models import ChecklistVersion
 from audit.checklists.schema import is_applicable
 from audit.database import lock_for_write, utcnow
 from audit.errors import N_, DomainError
+from audit.events import announce
+from audit.inspections import signals
 from audit.inspections.answers import AnswerInput, AnswerResult, InvalidAnswer, check_answer
 from audit.inspections.models import Answer, Inspection, InspectionKind, InspectionStatus
 from audit.inspections.scoring import ScoreCard, score
@@ -104,7 +107,28 @@ def start_inspection(
     session.flush()
     if kind is InspectionKind.follow_up:
         plan_follow_up(session, inspection)  # what it re-checks: the failed and the critical items
+    _announce(signals.inspection_started, session, actor, inspection, None, kind=kind, building_id=building.id)
     return inspection
+
+
+def _announce(
+    signal: NamedSignal,
+    session: Session,
+    actor: User,
+    inspection: Inspection,
+    before: InspectionStatus | None,
+    **after: object,
+) -> None:
+    """Tell the subscribers (the audit log) that the inspection moved from `before` to its status now."""
+    announce(
+        signal,
+        session,
+        actor,
+        organisation_id=inspection.organisation_id,
+        object_id=inspection.id,
+        before=None if before is None else {"status": before},
+        after={"status": inspection.status, **after},
+    )
 
 
 class FinalInspection(DomainError):
@@ -271,8 +295,18 @@ def submit_inspection(session: Session, actor: User, inspection: Inspection) -> 
     photos_missing = [state.item.key for state in build_walk(inspection).photos_missing]
     if missing or photos_missing:
         raise IncompleteInspection(missing, photos_missing)
+    before = inspection.status
     inspection.submit(card)
     session.flush()
+    _announce(
+        signals.inspection_submitted,
+        session,
+        actor,
+        inspection,
+        before,
+        score_total=inspection.score_total,
+        passed=inspection.score_passed,
+    )
     return card
 
 
@@ -289,6 +323,7 @@ def approve_inspection(session: Session, actor: User, inspection: Inspection, co
     from audit.remediation.services import sync_tasks  # remediation builds on inspections, not the other way
 
     sync_tasks(session, actor, inspection)
+    _announce(signals.inspection_approved, session, actor, inspection, InspectionStatus.submitted, comment=comment)
 
 
 def return_inspection(session: Session, actor: User, inspection: Inspection, comment: str) -> None:
@@ -296,6 +331,14 @@ def return_inspection(session: Session, actor: User, inspection: Inspection, com
     lock_inspection(session, inspection)
     inspection.return_to_inspector(actor, comment)
     session.flush()
+    _announce(
+        signals.inspection_returned,
+        session,
+        actor,
+        inspection,
+        InspectionStatus.submitted,
+        comment=inspection.review_comment,
+    )
 
 
 def may_discard(actor: Actor, role: Role, inspection: Inspection) -> bool:
@@ -312,3 +355,11 @@ def discard_draft(session: Session, actor: User, role: Role, inspection: Inspect
     lock_inspection(session, inspection)
     inspection.discard(actor, reason)
     session.flush()
+    _announce(
+        signals.inspection_discarded,
+        session,
+        actor,
+        inspection,
+        InspectionStatus.draft,
+        reason=inspection.discard_reason,
+    )

@@ -15,10 +15,12 @@ from audit.certificates.status import local_date, today_in_sweden
 from audit.checklists.schema import Item, MeasurementAnswer, is_applicable
 from audit.database import utcnow
 from audit.errors import N_, DomainError
+from audit.events import EventActor, announce
 from audit.inspections.models import Answer, AnswerResult, Inspection, InspectionStatus
 from audit.inspections.services import InvalidAnswer
 from audit.photos.models import Photo
 from audit.photos.services import stored_photo_fields
+from audit.remediation import signals
 from audit.remediation.models import RemediationTask, TaskEvent, TaskPhoto
 from audit.remediation.workflow import TaskStatus
 
@@ -103,7 +105,30 @@ def sync_tasks(session: Session, actor: User, inspection: Inspection) -> TaskSyn
             session.add(task)
             result.created.append(task)
     session.flush()
+    _announce(session, actor, [*result.created, *result.verified, *result.failed_again])
     return result
+
+
+def _announce(session: Session, actor: User, tasks: Iterable[RemediationTask]) -> None:
+    """Tell the subscribers (the audit log) about each task's newest step, as its history recorded it."""
+    for task in tasks:
+        step = task.events[-1]
+        details = {
+            "comment": step.comment,
+            "assignee_id": step.assignee_id,
+            "due_date": step.due_date,
+            "previous_due_date": step.previous_due_date,
+            "inspection_id": step.inspection_id,
+        }
+        announce(
+            signals.task_events[step.action],
+            session,
+            actor,
+            organisation_id=task.organisation_id,
+            object_id=task.id,
+            before=None if step.from_status is None else {"status": step.from_status},
+            after={"status": step.to_status, **{name: value for name, value in details.items() if value is not None}},
+        )
 
 
 def _measurement(item: Item, answer: Answer) -> dict[str, object]:
@@ -125,21 +150,25 @@ def _measurement(item: Item, answer: Answer) -> dict[str, object]:
 def start_task(session: Session, actor: User, task: RemediationTask) -> None:
     task.start(actor)
     session.flush()
+    _announce(session, actor, [task])
 
 
 def complete_task(session: Session, actor: User, task: RemediationTask, comment: str) -> None:
     task.complete(actor, comment)
     session.flush()
+    _announce(session, actor, [task])
 
 
 def verify_task(session: Session, actor: User, task: RemediationTask, comment: str | None = None) -> None:
     task.verify(actor, comment)
     session.flush()
+    _announce(session, actor, [task])
 
 
 def reopen_task(session: Session, actor: User, task: RemediationTask, comment: str) -> None:
     task.reopen(actor, comment)
     session.flush()
+    _announce(session, actor, [task])
 
 
 def assignable_users(session: Session, organisation_id: int) -> list[User]:
@@ -169,12 +198,14 @@ def assign_tasks(
     for task in tasks:
         task.assign(actor, assignee)
     session.flush()
+    _announce(session, actor, tasks)
     return len(tasks)
 
 
 def change_due_date(session: Session, actor: User, task: RemediationTask, due: date, reason: str) -> None:
     task.change_due_date(actor, due, reason)
     session.flush()
+    _announce(session, actor, [task])
 
 
 def add_task_photo(session: Session, actor: User, task: RemediationTask, raw: bytes) -> TaskPhoto:
@@ -207,4 +238,16 @@ def finding_photos(session: Session, task: RemediationTask) -> list[Photo]:
             .where(Photo.inspection_id == task.inspection_id, Photo.item_key == task.item_key)
             .order_by(Photo.id)
         )
+    )
+
+
+def record_export(session: Session, actor: EventActor, organisation_id: int, kind: str, rows: int) -> None:
+    """An export of task lists (they name assignees, so it is an export of personal data) is recorded."""
+    announce(
+        signals.tasks_exported,
+        session,
+        actor,
+        organisation_id=organisation_id,
+        object_id=None,
+        after={"format": kind, "rows": rows},
     )

@@ -45,6 +45,7 @@ from audit.remediation.services import (
     assignable_users,
     change_due_date,
     finding_photos,
+    record_export,
     record_work,
     reopen_task,
     start_task,
@@ -396,22 +397,23 @@ def dashboard() -> ResponseReturnValue:
 # --- exports -----------------------------------------------------------------------------------------------------
 
 
-def _export_table() -> tuple[list[str], list[list[export.Cell]]]:
+def _export_table(kind: str) -> tuple[list[str], list[list[export.Cell]]]:
     tasks = queries.all_tasks(db.session, current_user.organisation_id, _filter(), today())
+    record_export(db.session, current_user, current_user.organisation_id, kind, len(tasks))
     return task_table(tasks, today(), current_language())
 
 
 @bp.get("/export.csv")
 @allow(STAFF)
 def export_csv() -> Response:
-    header, rows = _export_table()
+    header, rows = _export_table("csv")
     return private_file(export.to_csv(header, rows), "text/csv; charset=utf-8", f"tasks-{today().isoformat()}.csv")
 
 
 @bp.get("/export.xlsx")
 @allow(STAFF)
 def export_xlsx() -> Response:
-    header, rows = _export_table()
+    header, rows = _export_table("xlsx")
     return private_file(
         export.to_xlsx(_("Tasks"), header, rows),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -424,6 +426,7 @@ def _pdf(title: str, subtitle: str, chosen: TaskFilter, name: str) -> Response:
 
     day = today()
     tasks = queries.all_tasks(db.session, current_user.organisation_id, chosen, day)
+    record_export(db.session, current_user, current_user.organisation_id, "pdf", len(tasks))
     pdf = render_pdf(
         "remediation/tasks_pdf.html",
         {"title": title, "subtitle": subtitle, "tasks": tasks, "today": day, "lang": current_language()},
