@@ -294,7 +294,7 @@ def audit_verify() -> None:
     for report in reports:
         chain = f"organisation {names.get(report.chain, report.chain)}" if report.chain else "outside organisations"
         if report.broken is None:
-            click.echo(f"{chain}: {report.entries} entries, intact")
+            click.echo(f"{chain}: {report.entries} entries, intact, last hash {report.last_hash}")
         else:
             entry = "" if report.broken.entry_id is None else f" (entry id {report.broken.entry_id})"
             click.echo(f"{chain}: broken at sequence {report.broken.sequence}{entry}: {report.broken.reason}", err=True)

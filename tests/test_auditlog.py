@@ -232,7 +232,8 @@ def test_verify_names_the_first_changed_entry_and_the_first_removed_one(
         create_member(role)
     intact = runner.invoke(args=["audit", "verify"])
     assert intact.exit_code == 0, intact.output
-    assert "organisation test: 4 entries, intact" in intact.output
+    last_hash = _entries(session, org.id)[-1].entry_hash
+    assert f"organisation test: 4 entries, intact, last hash {last_hash}" in intact.output
 
     entries = _entries(session, org.id)
     _drop_guard(session)

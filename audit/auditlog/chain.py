@@ -108,6 +108,8 @@ class ChainReport:
     chain: int
     entries: int
     broken: BrokenLink | None
+    #: The hash of the last entry (of an intact chain): kept elsewhere, it shows later that nothing was rewritten.
+    last_hash: str = GENESIS
 
 
 def check_chain(chain: int, entries: Iterable[StoredEntry], head: Head | None) -> ChainReport:
@@ -141,4 +143,4 @@ def check_chain(chain: int, entries: Iterable[StoredEntry], head: Head | None) -
         if recorded.sequence > last:
             reason += ": entries were removed from its end"
         return broken(last + 1, None, reason)
-    return ChainReport(chain, count, None)
+    return ChainReport(chain, count, None, expected_previous)
