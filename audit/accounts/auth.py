@@ -135,12 +135,13 @@ def _announce_failure(db_session: Session, user: User | None) -> None:
     if user is None or not user.memberships:
         announce(signals.login_failed, db_session, None, organisation_id=None, object_id=None, after=after)
         return
-    for membership in user.memberships:
+    # One chain after the other in a fixed order, so two failures that lock the same chains never wait in a circle.
+    for organisation_id in sorted(m.organisation_id for m in user.memberships):
         announce(
             signals.login_failed,
             db_session,
             None,
-            organisation_id=membership.organisation_id,
+            organisation_id=organisation_id,
             object_id=user.id,
             after={"email": user.email, **after},
         )
