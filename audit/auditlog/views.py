@@ -21,23 +21,36 @@ from audit.remediation.export import to_csv
 bp = Blueprint("auditlog", __name__, url_prefix="/audit")
 
 
+#: The days the log can have entries from; a date outside them is no filter at all.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
 def _date(text: str | None) -> date | None:
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text) if text else None
     except ValueError:
         return None
+    return day if day is not None and FIRST_DAY <= day <= LAST_DAY else None
 
 
 def _int(text: str | None, maximum: int = 2**62) -> int | None:
     """A whole number within the database's range; anything else is no filter at all."""
-    return int(text) if text and text.isdigit() and int(text) <= maximum else None
+    if not text or not text.isascii() or not text.isdigit():  # isdigit() alone takes "²", which int() refuses
+        return None
+    return int(text) if int(text) <= maximum else None
+
+
+def _text(text: str | None, limit: int) -> str | None:
+    """Printable text only (PostgreSQL refuses a NUL in a query), at most as long as the column."""
+    printable = "".join(character for character in text or "" if character.isprintable())
+    return printable.strip()[:limit] or None
 
 
 def parse_filter(args: MultiDict[str, str]) -> LogFilter:
     return LogFilter(
-        action=(args.get("action") or "").strip()[:64] or None,
-        actor=(args.get("actor") or "").strip()[:254] or None,
-        object_type=(args.get("object_type") or "").strip()[:40] or None,
+        action=_text(args.get("action"), 64),
+        actor=_text(args.get("actor"), 254),
+        object_type=_text(args.get("object_type"), 40),
         object_id=_int(args.get("object_id")),
         since=_date(args.get("since")),
         until=_date(args.get("until")),
