@@ -177,6 +177,25 @@ def test_every_state_change_and_security_event_is_recorded_in_its_organisation_c
     assert all(report.broken is None for report in verify_chains(session))
 
 
+def test_each_copy_of_an_inspection_report_is_recorded_as_an_export_of_personal_data(
+    session: Session,
+    client: FlaskClient,
+    org: Organisation,
+    create_member: Callable[..., User],
+    create_test_building: Callable[..., Building],
+    checklist_version: ChecklistVersion,
+) -> None:
+    inspector, manager = create_member(Role.inspector), create_member(Role.manager)
+    inspection = approved_inspection(session, inspector, manager, create_test_building(), checklist_version, [])
+    login(client, manager.email)
+    response = client.get(f"/inspections/{inspection.id}/report.pdf?lang=en")
+    assert response.status_code == 200
+    last = _entries(session, org.id)[-1]
+    assert (last.action, last.object_id, last.actor_id) == ("inspection_report.exported", inspection.id, manager.id)
+    assert last.after == {"format": "pdf", "language": "en"}
+    assert last.request_id == response.headers["X-Request-Id"]
+
+
 def test_an_entry_is_written_in_the_transaction_of_its_change(
     session: Session, create_inspection: Callable[..., object], org: Organisation
 ) -> None:

@@ -27,6 +27,7 @@ ACTIONS = {
     "certificate.issued": _l("Certificate issued"),
     "certificate.revoked": _l("Certificate revoked"),
     "certificate.sign_regenerated": _l("Sign made again"),
+    "inspection_report.exported": _l("Inspection report exported"),
     "task_list.exported": _l("Task list exported"),
     "audit_log.exported": _l("Audit log exported"),
 }

@@ -26,7 +26,7 @@ from audit.certificates.numbering import format_number, valid_until
 from audit.certificates.status import CertificateStatus, local_date, today_in_sweden
 from audit.database import lock_for_write, utcnow
 from audit.errors import N_, DomainError
-from audit.events import announce
+from audit.events import EventActor, announce
 from audit.inspections.models import Inspection, InspectionKind, InspectionStatus
 from audit.inspections.services import lock_inspection
 
@@ -243,6 +243,18 @@ def regenerate_sign(
         after={"sha256": new_sha256, "url": certificate.public_base_url, "reason": regeneration.reason},
     )
     return regeneration
+
+
+def record_report_export(session: Session, actor: EventActor, inspection: Inspection, language: str) -> None:
+    """The inspection's report names its inspector and reviewer: each copy made is an export of personal data."""
+    announce(
+        signals.inspection_report_exported,
+        session,
+        actor,
+        organisation_id=inspection.organisation_id,
+        object_id=inspection.id,
+        after={"format": "pdf", "language": language},
+    )
 
 
 def certificate_by_token(session: Session, token: str) -> Certificate | None:

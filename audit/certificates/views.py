@@ -35,6 +35,7 @@ from audit.certificates.services import (
     issue_certificate,
     issue_problem,
     latest_certificate,
+    record_report_export,
     regenerate_sign,
     revoke_certificate,
 )
@@ -183,6 +184,7 @@ def report(inspection_id: int) -> ResponseReturnValue:
     except DomainError as exc:
         flash(exc.translated(), "error")
         return redirect(url_for("inspections.show", inspection_id=inspection_id), 303)
+    record_report_export(db.session, current_user, inspection, current_language())
     return private_file(data, "application/pdf", f"report-{inspection.id}.pdf", inline=True)
 
 
