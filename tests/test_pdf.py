@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import subprocess
 import sys
 import threading
@@ -15,12 +16,14 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from audit.accounts.models import Role, User
+from audit.buildings.features import Feature
 from audit.buildings.models import Building
-from audit.certificates.report import answer_value
+from audit.certificates.report import answer_value, build_report, render_report
 from audit.checklists.models import ChecklistVersion
 from audit.demo import demo_photo
-from audit.inspections.models import Inspection, InspectionKind
-from audit.inspections.services import start_inspection, submit_inspection
+from audit.inspections.models import AnswerResult, Inspection, InspectionKind
+from audit.inspections.services import AnswerInput, save_answer, start_inspection, submit_inspection
+from audit.inspections.walk import build_walk
 from audit.pdf import (
     PDF_ORIGIN,
     QR_QUIET_ZONE,
@@ -36,7 +39,7 @@ from audit.pdf import (
 )
 from audit.photos.storage import PhotoStore
 from tests.pdf_support import pdf_fonts, pdf_image_count, pdf_text, qr_codes
-from tests.remediation_support import FINDING, walk
+from tests.remediation_support import FINDING, approved_inspection, walk
 from tests.web_support import login
 
 
@@ -239,3 +242,60 @@ def test_a_failing_render_resumes_the_collector(app: Flask) -> None:
     with app.app_context(), pytest.raises(TemplateNotFound):
         render_pdf("pdf/no-such-template.html", {})
     assert gc.isenabled()
+
+
+def test_the_report_counts_answered_items_as_the_walk_does(
+    app: Flask,
+    session: Session,
+    create_member: Callable[..., User],
+    create_test_building: Callable[..., Building],
+    checklist_version: ChecklistVersion,
+) -> None:
+    """An answered item is an applicable, scored item with a judgement (N/A included). The text item is an optional
+    note: the walk does not count it, and neither does the report's cover."""
+    inspector = create_member(Role.inspector)
+    building = create_test_building(features=set(Feature) - {Feature.garage, Feature.laundry_room})
+    inspection = start_inspection(session, inspector, building, InspectionKind.certification, checklist_version)
+    walk(session, inspector, inspection, failing=())
+    save_answer(session, inspector, inspection, "TRP-01", AnswerInput(result=AnswerResult.not_applicable))
+    submit_inspection(session, inspector, inspection)
+    answers = {answer.item_key: answer for answer in inspection.answers}
+    assert answers["DIA-07"].text  # the note is written
+    walked = build_walk(inspection, with_photos=False)
+    assert 0 < walked.answered == walked.total < len(answers)
+    with app.app_context():
+        report = build_report(inspection, "sv")
+        text = " ".join(pdf_text(render_report(inspection, "sv")).split())
+    assert report.answered_items == walked.answered
+    assert report.items_to_answer == walked.total
+    # "Besvarade kontrollpunkter" wraps beside its figures in pdftotext's layout
+    assert re.search(rf"Besvarade (kontrollpunkter )?{walked.answered} / {walked.total} ", text)
+
+
+def test_a_follow_ups_report_scores_and_counts_what_the_follow_up_covers(
+    app: Flask,
+    session: Session,
+    create_member: Callable[..., User],
+    create_test_building: Callable[..., Building],
+    checklist_version: ChecklistVersion,
+) -> None:
+    """A follow-up is walked and scored on its carried-over items only; its report shows the same items, count and
+    verdict, not the whole checklist's items as unanswered."""
+    inspector, manager = create_member(Role.inspector), create_member(Role.manager)
+    building = create_test_building()
+    approved_inspection(session, inspector, manager, building, checklist_version, failing=("UTE-02",))
+    follow = start_inspection(session, inspector, building, InspectionKind.follow_up, checklist_version)
+    walked = build_walk(follow, with_photos=False)
+    walk(session, inspector, follow, failing=(), only={state.item.key for s in walked.sections for state in s.items})
+    card = submit_inspection(session, inspector, follow)
+    walked = build_walk(follow, with_photos=False)
+    assert card.passed
+    assert follow.score_passed
+    with app.app_context():
+        report = build_report(follow, "sv")
+    assert report.card.passed
+    assert [item.key for s in report.sections for item in s.items] == [
+        state.item.key for s in walked.sections for state in s.items
+    ]
+    assert report.answered_items == walked.answered
+    assert report.items_to_answer == walked.total
