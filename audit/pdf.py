@@ -19,20 +19,17 @@
   PDF looks the same on every machine.
 - QR codes: an element with a `data-qr` attribute gets the QR code of that text (segno's symbol, `audit.qr`)
   drawn over its content box as vector squares, quiet zone included (see `draw_qr_codes`).
-- Speed: each thread keeps its font configuration, parsed stylesheets and URL fetcher, and the cyclic garbage
-  collector is paused while a document is laid out and written (`gc_paused`). WeasyPrint's time grows with the
-  number of elements, so the templates make few.
+- Speed: each thread keeps its font configuration, parsed stylesheets and URL fetcher. WeasyPrint's time grows
+  with the number of elements, so the templates make few.
 - It works outside a request too (CLI, background jobs): it needs only an app context.
 """
 
 from __future__ import annotations
 
 import atexit
-import gc
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -167,43 +164,6 @@ def _parsed_stylesheet(css: str, font_config: Any) -> Any:
     return parsed
 
 
-class _GarbageCollectorPause:
-    """Pauses Python's cyclic garbage collector while any thread lays out or writes a PDF.
-
-    WeasyPrint makes hundreds of thousands of short-lived objects for a report. Each of the collector's full passes
-    walks every object the app holds, so they took a quarter of a report's time and a sixth of a one-page
-    document's. Paused, the garbage made meanwhile is collected when the last PDF of the moment is done (its
-    cycles are few). The pause is process-wide: another thread's request runs without cyclic collection for that
-    second or less, and reference counting still frees everything else at once. A collector that was already off
-    stays off.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._resume = False
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth == 0:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if self._depth == 0 and self._resume:
-                    gc.enable()
-
-
-#: `with gc_paused():` or, as the PDF functions below use it, `@gc_paused()`.
-gc_paused = _GarbageCollectorPause()
-
-
-@gc_paused()
 def render_document(
     template_name: str, context: Mapping[str, Any], *, language: str | None = None, stylesheet: str | None = None
 ) -> Any:
@@ -227,7 +187,6 @@ def render_document(
     )
 
 
-@gc_paused()
 def render_pdf(
     template_name: str, context: Mapping[str, Any], *, language: str | None = None, stylesheet: str | None = None
 ) -> bytes:
@@ -243,7 +202,6 @@ def render_pdf(
     return document.write_pdf(finisher=draw_qr_codes)  # type: ignore[no-any-return]
 
 
-@gc_paused()
 def join_pdf(documents: Sequence[Any]) -> bytes:
     """One PDF with the pages of several documents from `render_document`, in order."""
     if not documents:
