@@ -26,19 +26,9 @@ from audit.demo import demo_photo
 from audit.inspections.models import AnswerResult, Inspection, InspectionKind
 from audit.inspections.services import AnswerInput, save_answer, start_inspection, submit_inspection
 from audit.inspections.walk import build_walk
-from audit.pdf import (
-    PDF_ORIGIN,
-    QR_QUIET_ZONE,
-    STATIC_ROOT,
-    RefusedResource,
-    draw_qr_codes,
-    join_pdf,
-    make_url_fetcher,
-    qr_runs,
-    resolve_resource,
-)
+from audit.pdf import PDF_ORIGIN, STATIC_ROOT, RefusedResource, make_url_fetcher, resolve_resource
 from audit.photos.storage import PhotoStore
-from tests.pdf_support import pdf_fonts, pdf_image_count, pdf_text, qr_codes
+from tests.pdf_support import pdf_fonts, pdf_image_count, pdf_text
 from tests.remediation_support import FINDING, approved_inspection, walk
 from tests.web_support import login
 
@@ -48,7 +38,7 @@ def test_the_app_starts_without_weasyprint() -> None:
     code = (
         "import sys, audit; from audit.settings import Settings; from pathlib import Path; import tempfile;"
         "audit.create_app(Settings(instance_path=Path(tempfile.mkdtemp()), secret_key='x' * 40));"
-        "print(sorted(m for m in ('weasyprint', 'segno') if m in sys.modules))"
+        "print(sorted(m for m in ('weasyprint', 'zxingcpp') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
@@ -94,41 +84,6 @@ def test_a_document_cannot_reach_local_files_or_other_hosts(tmp_path: Path) -> N
     ]
     assert pdf_image_count(pdf, tmp_path) == 0
     assert "Inter" in pdf_fonts(pdf, tmp_path)
-
-
-def test_qr_runs_cover_exactly_the_dark_modules_inside_the_quiet_zone() -> None:
-    import segno
-
-    text = "https://tryggahus.example/v/abc"
-    size, runs = qr_runs(text)
-    matrix = segno.make(text, error="m", micro=False).matrix
-    assert size == len(matrix) + 2 * QR_QUIET_ZONE
-    dark = {(row, column) for row, line in enumerate(matrix) for column, module in enumerate(line) if module & 1}
-    drawn = [
-        (row - QR_QUIET_ZONE, column - QR_QUIET_ZONE + step) for row, column, length in runs for step in range(length)
-    ]
-    assert len(drawn) == len(set(drawn))  # no module is drawn twice
-    assert set(drawn) == dark
-    assert all(QR_QUIET_ZONE <= row < size - QR_QUIET_ZONE and column >= QR_QUIET_ZONE for row, column, _ in runs)
-
-
-def test_a_data_qr_element_gets_a_vector_qr_code_that_decodes(tmp_path: Path) -> None:
-    """No image in the PDF; zbarimg reads each code, also on the second page of a joined PDF."""
-    import weasyprint
-
-    def document(text: str) -> weasyprint.Document:
-        html = f"""<style>@page {{ size: A6; margin: 10mm }} div {{ width: 40mm; height: 40mm }}</style>
-            <p>QR</p><div data-qr="{text}"></div>"""
-        return weasyprint.HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=make_url_fetcher()).render()
-
-    first, second = "https://tryggahus.example/v/first", "https://tryggahus.example/v/second"
-    pdf = document(first).write_pdf(finisher=draw_qr_codes)
-    assert pdf_image_count(pdf, tmp_path) == 0
-    assert qr_codes(pdf, tmp_path) == [first]
-    assert document(first).write_pdf() != pdf  # the finisher drew something
-    assert qr_codes(document(first).write_pdf(), tmp_path) == []
-    joined = join_pdf([document(first), document(second)])
-    assert [qr_codes(joined, tmp_path, page=page) for page in (1, 2)] == [[first], [second]]
 
 
 @pytest.fixture
