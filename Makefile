@@ -22,8 +22,9 @@ install-test: $(VENV)/.installed
 init: install
 	$(BIN)/tryggahus init
 
+# The demo certificates' signs point to where `make run` serves them, unless TRYGGAHUS_PUBLIC_BASE_URL says otherwise.
 demo: init
-	$(BIN)/tryggahus demo
+	TRYGGAHUS_PUBLIC_BASE_URL="$${TRYGGAHUS_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" $(BIN)/tryggahus demo
 
 ## Serve the app on the embedded default (SQLite in instance/) with demo data.
 run: demo
@@ -33,8 +34,10 @@ run: demo
 test: install-test lint
 	$(BIN)/python -m pytest
 
+## Ruff, then mypy over the application package (its settings are in pyproject.toml).
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

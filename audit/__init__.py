@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from audit.inspections.views import bp as inspections_bp
     from audit.main.views import bp as main_bp
     from audit.remediation.views import bp as remediation_bp
+    from audit.request_scope import init_request_scope
     from audit.site import init_site
 
     settings = settings or Settings.from_env()
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     engine = make_engine(
         settings.sqlalchemy_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, echo=settings.sql_echo
     )
+    init_request_scope(app)  # first, so its clean-up of `g` runs after every other teardown
     db.init_app(app, engine)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)

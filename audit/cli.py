@@ -6,7 +6,7 @@ Every command reports bad input as a one-line error and exits non-zero.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -276,32 +276,44 @@ def certificates_print(
 
 
 @click.command("serve")
-@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 def serve_command(host: str, port: int, workers: int) -> None:
-    """Serve the app with gunicorn."""
+    """Serve the app with gunicorn.
+
+    The command loads no app itself: every gunicorn worker builds its own in `load()`, outside any application
+    context, so each request pushes its own context and `flask.g` (exactly as under `gunicorn wsgi:app`). An app
+    built here, in the command's context, would be forked into the workers with that context still pushed, and
+    every request of a worker would share one `g`.
+    """
     from gunicorn.app.base import BaseApplication
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    from audit.settings import Settings
 
-    class _Server(BaseApplication):  # type: ignore[misc]
+    try:
+        settings = Settings.from_env()
+        settings.resolve_secret_key()  # a missing production secret stops the command here, not in every worker
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    class _Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
 
-        def load(self) -> Flask:
-            # Workers are forked: each must open its own database connections, never the parent's.
-            app.extensions["tryggahus.database"].engine.dispose(close=False)
-            return app
+        # gunicorn's stubs spell a WSGI app's start_response narrower than typeshed's WSGI types, which Flask uses.
+        def load(self) -> Flask:  # type: ignore[override]
+            from audit import create_app
+
+            return create_app(settings)
 
     click.echo(f"Trygga hus on http://{host}:{port}/")
     _Server().run()
 
 
-COMMANDS: list[Callable[..., Any]] = [
+COMMANDS: list[click.Command] = [
     checklist_group,
     init_command,
     demo_command,
@@ -309,13 +321,12 @@ COMMANDS: list[Callable[..., Any]] = [
     user_group,
     token_group,
     certificates_group,
-    serve_command,
 ]
 
 
 def register(app: Flask) -> None:
     for command in COMMANDS:
-        app.cli.add_command(command)  # type: ignore[arg-type]
+        app.cli.add_command(command)
 
 
 def _create_app() -> Flask:
@@ -337,3 +348,7 @@ def _create_app() -> Flask:
 )
 def cli() -> None:
     """Trygga hus: checklist-driven building safety audits."""
+
+
+# Not an app command: the app must be built in each gunicorn worker, never in this process (see serve_command).
+cli.add_command(serve_command)

@@ -147,18 +147,34 @@ class Database:
     """Binds an engine to each app and hands out one session per app context."""
 
     def __init__(self) -> None:
-        self.session: scoped_session[Session] = scoped_session(self._make_session, scopefunc=self._scope)
+        # Any callable that returns a Session is a factory here (the documented contract); the stubs name only
+        # sessionmaker, which cannot choose the bind (the tests' connection or the engine) at call time.
+        self._sessions: scoped_session[Session] = scoped_session(
+            self._make_session,  # type: ignore[arg-type]
+            scopefunc=self._scope,
+        )
+
+    @property
+    def session(self) -> Session:
+        """The session of the current request (or app context), created on first use."""
+        return self._sessions()
+
+    def remove_session(self) -> None:
+        """Close the current request's (or app context's) session; the next use of `session` starts a new one."""
+        self._sessions.remove()
 
     @staticmethod
     def _scope() -> int:
-        # One session per request (or per app context outside requests, as in CLI commands).
+        # One session per request (or per app context outside requests, as in CLI commands). Flask types these
+        # proxies as the contexts they stand for, so the proxy's own method is unknown to the type checker.
         if has_request_context():
-            return id(request_ctx._get_current_object())
-        return id(app_ctx._get_current_object())
+            return id(request_ctx._get_current_object())  # type: ignore[attr-defined]
+        return id(app_ctx._get_current_object())  # type: ignore[attr-defined]
 
     @staticmethod
     def _state() -> _AppState:
-        return current_app.extensions["tryggahus.database"]
+        state: _AppState = current_app.extensions["tryggahus.database"]
+        return state
 
     def _make_session(self) -> Session:
         state = self._state()
@@ -178,7 +194,7 @@ class Database:
 
     def begin_write(self) -> None:
         """Start the session's transaction as a write transaction (`BEGIN IMMEDIATE` on SQLite)."""
-        session = self.session()
+        session = self.session
         if not session.in_transaction():
             session.connection(execution_options={IMMEDIATE: True})
 
@@ -189,7 +205,7 @@ class Database:
         return response
 
     def _end(self, _exc: BaseException | None = None) -> None:
-        self.session.remove()
+        self.remove_session()
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from audit.buildings.models import Building
 from audit.buildings.services import create_area, create_building
 from audit.certificates.documents import issued_sign
 from audit.certificates.services import issue_certificate, issue_problem
+from audit.checklists.models import ChecklistVersion
 from audit.checklists.schema import ChoiceAnswer, Item, MeasurementAnswer, ScaleAnswer, is_applicable
 from audit.checklists.services import current_checklist
 from audit.errors import DomainError
@@ -25,6 +26,7 @@ from audit.inspections.models import AnswerResult, Inspection, InspectionKind
 from audit.inspections.services import (
     AnswerInput,
     approve_inspection,
+    discard_draft,
     return_inspection,
     save_answer,
     start_inspection,
@@ -215,7 +217,7 @@ def answer_for(item: Item, passing: bool) -> AnswerInput:
     if isinstance(spec, MeasurementAnswer):
         low, high = spec.threshold.min, spec.threshold.max
         if passing:
-            value = low if low is not None else high
+            value = low if low is not None else (high or 0)
         else:
             value = low * 0.6 if low is not None else (high or 0) * 1.5 + 1
         return AnswerInput(value=round(value, 2))
@@ -287,7 +289,7 @@ def _create_inspections(
     session: Session,
     users: dict[Role, User],
     buildings: list[Building],
-    version,  # type: ignore[no-untyped-def]
+    version: ChecklistVersion,
     rng: random.Random,
 ) -> None:
     inspector, manager = users[Role.inspector], users[Role.manager]
@@ -315,6 +317,9 @@ def _create_inspections(
     # Drafts: one half done, one just started.
     walked(buildings[6], 0.1, answered_share=0.5)
     start_inspection(session, inspector, buildings[7], InspectionKind.certification, version)
+    # Discarded: started on the wrong building; kept with the reason.
+    wrong = start_inspection(session, inspector, buildings[8], InspectionKind.certification, version)
+    discard_draft(session, inspector, Role.inspector, wrong, "Startad på fel hus av misstag.")
 
 
 def _assign_demo_tasks(session: Session, manager: User, contractor: User, inspection: Inspection) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -27,7 +28,8 @@ class DomainError(Exception):
     def translated(self) -> str:
         from flask_babel import gettext
 
-        return gettext(self.message, **self.params)
+        translated: str = gettext(self.message, **self.params)
+        return translated
 
 
 class InvalidTransition(DomainError):
@@ -48,7 +50,7 @@ def register(app: Flask) -> None:
     from audit.access import wants_json
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+    def _http_error(error: HTTPException) -> ResponseReturnValue:
         code = error.code or 500
         if wants_json():
             # The same style as the API's own codes ("not_found", "method_not_allowed", "idempotency_key_reused").
@@ -56,7 +58,7 @@ def register(app: Flask) -> None:
         return render_template("errors/error.html", error=error, code=code), code
 
     @app.errorhandler(CSRFError)
-    def _csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf_error(error: CSRFError) -> ResponseReturnValue:
         if wants_json():
             return jsonify(error="csrf_failed", message=error.description), 400
         return render_template("errors/csrf.html", error=error), 400

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
 
 import flask_babel
-from flask import Flask, request, session, url_for
+from flask import Flask, request, request_started, session, url_for
 from flask_babel import Babel, LazyString
 
 from audit.settings import PROJECT_ROOT
@@ -30,11 +32,14 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Stockholm")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "audit" / "translations")
     babel.init_app(app, locale_selector=select_locale)
+    request_started.connect(_choose_locale_anew, app)
 
-    @app.teardown_request
-    def _forget_locale(_exc: BaseException | None = None) -> None:
-        # Flask-Babel keeps the locale in `g`, which outlives the request when an app context is reused.
-        flask_babel.refresh()
+
+def _choose_locale_anew(_sender: Flask, **_extra: Any) -> None:
+    # Flask-Babel keeps the locale it chose in `g`. Where a request reuses an application context in which the
+    # locale was already chosen (a test that rendered a PDF in its own context first), the request must still
+    # choose its own: from its `?lang=` or its session.
+    flask_babel.refresh()
 
 
 def current_language() -> str:
@@ -70,8 +75,11 @@ def language_url(language: str) -> str:
     """This page in another language: same address and query, except after a form post (then the start page)."""
     if request.method != "GET" or request.endpoint is None:
         return url_for("main.index", lang=language)
-    args = {key: value for key, value in request.args.items() if key != "lang"}
-    return url_for(request.endpoint, **(request.view_args or {}), **args, lang=language)
+    # The query is not handed to url_for, where an argument could clash with a part of the path or pass for one of
+    # url_for's own options (`?_external=1` made the link absolute).
+    query = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    path = url_for(request.endpoint, **(request.view_args or {}))
+    return f"{path}?{urlencode([*query, ('lang', language)])}"
 
 
 def init_template_helpers(app: Flask) -> None:

@@ -9,19 +9,25 @@ from flask_babel import lazy_gettext as _l
 from audit.accounts.models import Role
 from audit.buildings.features import Feature
 from audit.checklists.schema import Severity
+from audit.inspections.filters import Verdict
 from audit.inspections.models import AnswerResult, InspectionKind, InspectionStatus
 from audit.remediation.workflow import TaskAction, TaskStatus
 
 LABELS: dict[Enum, object] = {
     InspectionStatus.draft: _l("Draft"),
     InspectionStatus.submitted: _l("Submitted"),
-    InspectionStatus.approved: _l("Approved"),
+    # The review's outcome, named so that it is never read as the building's verdict (Passes / Does not pass) or
+    # an item's result (Met / Not met): a confirmed inspection may well find that the building does not pass.
+    InspectionStatus.approved: _l("Confirmed"),
     InspectionStatus.returned: _l("Returned"),
+    InspectionStatus.discarded: _l("Discarded"),
+    Verdict.passes: _l("Passes"),
+    Verdict.fails: _l("Does not pass"),
     InspectionKind.certification: _l("Certification"),
     InspectionKind.follow_up: _l("Follow-up"),
     InspectionKind.spot_check: _l("Spot check"),
-    AnswerResult.passed: _l("Pass"),
-    AnswerResult.failed: _l("Fail"),
+    AnswerResult.passed: _l("Met"),
+    AnswerResult.failed: _l("Not met"),
     AnswerResult.not_applicable: _l("N/A"),
     AnswerResult.noted: _l("Noted"),
     Role.admin: _l("Administrator"),
@@ -57,7 +63,7 @@ LABELS: dict[Enum, object] = {
     TaskAction.verified: _l("Verified"),
     TaskAction.reopened: _l("Reopened"),
     TaskAction.verified_by_inspection: _l("Verified by a follow-up inspection"),
-    TaskAction.failed_again: _l("Failed again in a later inspection"),
+    TaskAction.failed_again: _l("Not met again in a later inspection"),
 }
 
 
@@ -65,6 +71,5 @@ def label(value: Enum | str | None) -> str:
     """The translated name of an enum member (or of its value)."""
     if value is None:
         return ""
-    if not isinstance(value, Enum):
-        value = next((member for member in LABELS if member.value == value), None) or value  # type: ignore[assignment]
-    return str(LABELS.get(value, value))  # type: ignore[arg-type]
+    member = value if isinstance(value, Enum) else next((m for m in LABELS if m.value == value), None)
+    return str(LABELS[member]) if member in LABELS else str(value)

@@ -87,7 +87,7 @@ def resolve_resource(url: str, static_root: Path, photo_root: Path) -> Path:
 def _fetcher_class() -> type:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    class AppResourceFetcher(URLFetcher):  # type: ignore[misc]
+    class AppResourceFetcher(URLFetcher):
         """Serves `resolve_resource`'s files and `data:` URLs; refuses everything else without opening it."""
 
         def __init__(self, static_root: Path, photo_root: Path) -> None:

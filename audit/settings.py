@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 PREFIX = "TRYGGAHUS_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,8 +49,9 @@ class Settings:
     photo_dir: Path | None = None
     #: Echo SQL to the log.
     sql_echo: bool = False
-    #: The address the public reaches this app at; printed in certificates' QR codes (`<base>/v/<token>`).
-    public_base_url: str = "http://127.0.0.1:5000"
+    #: The address the public reaches this app at; printed in certificates' QR codes (`<base>/v/<token>`). Required
+    #: (https://) in production; empty in development means the address of the request that issues the certificate.
+    public_base_url: str = ""
     #: Where rate limits are counted: "memory://" (one process) or e.g. "redis://127.0.0.1:6379/0" when scaled out.
     ratelimit_storage_uri: str = "memory://"
     #: How often one client address may open public certificate pages (Flask-Limiter notation).
@@ -99,6 +101,14 @@ class Settings:
                 f"{PREFIX}PUBLIC_BASE_URL must be the app's public https:// address in production: "
                 "it is printed in the certificates' QR codes"
             )
+        address = urlsplit(self.public_base_url)
+        if self.public_base_url and (address.scheme not in {"http", "https"} or not address.hostname):
+            raise SettingsError(
+                f"{PREFIX}PUBLIC_BASE_URL must be an http:// or https:// address such as https://tryggahus.example.se, "
+                f"not {self.public_base_url!r}"
+            )
+        if address.query or address.fragment:
+            raise SettingsError(f"{PREFIX}PUBLIC_BASE_URL must not have a query or a fragment")
 
     def resolve_secret_key(self) -> str:
         """The configured secret, or (outside production) one generated once and kept in the instance folder."""

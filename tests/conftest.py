@@ -89,7 +89,7 @@ def session(app: Flask) -> Iterator[Session]:
     try:
         with app.app_context():
             yield db.session
-            db.session.remove()
+            db.remove_session()
     finally:
         state.connection = None
         transaction.rollback()

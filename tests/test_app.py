@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from audit import create_app
 from audit.access import public
-from audit.accounts.models import Organisation
+from audit.accounts.models import Organisation, Role
 from audit.extensions import db
 from audit.settings import Settings, SettingsError
 
@@ -147,3 +148,21 @@ def test_a_request_commits_once_and_a_failing_request_changes_nothing(tmp_path: 
         slugs = db.session.scalars(select(Organisation.slug)).all()
         assert slugs == ["kept"]
         assert db.session.scalar(select(func.count()).select_from(Organisation)) == 1
+
+
+def test_nothing_a_request_puts_in_g_reaches_the_next_request(
+    client: FlaskClient, create_member: Any, create_test_building: Any, create_task: Any, create_inspection: Any
+) -> None:
+    """The test client reuses the test's application context (and its `g`) for every request, as a command that
+    serves inside its own context would: the building's task count must still be counted per request."""
+    from flask import g
+
+    from tests.web_support import login
+
+    building = create_test_building()
+    login(client, create_member(Role.manager).email)
+    assert "0 öppna åtgärder" in client.get(f"/buildings/{building.id}").get_data(as_text=True)
+    create_task(create_inspection(building=building))
+    assert "1 öppen åtgärd" in client.get(f"/buildings/{building.id}").get_data(as_text=True)
+    assert "building_task_counts" not in g
+    assert "_login_user" not in g

@@ -362,22 +362,22 @@ def walk(page: Any, server: LiveServer, shot: Screenshots) -> None:
     expect(page.locator(".alert-success")).to_have_text(sv(app, "The inspection was submitted for review."))
     shot(page, "submitted")
 
-    # 7. The manager opens the inspection from the list and approves it.
+    # 7. The manager opens the submitted inspection's result from the list and decides there, beside the verdict.
     log_out(page)
     log_in(page, Role.manager)
     page.goto("/inspections/")
-    page.locator(f'a[href$="/inspections/{inspection_id}"]').tap()
-    page.wait_for_url(re.compile(rf"/inspections/{inspection_id}$"))
+    page.locator(f'a[href$="/inspections/{inspection_id}/result"]').tap()
+    page.wait_for_url(re.compile(rf"/inspections/{inspection_id}/result$"))
     approve = page.locator('form[action$="/approve"] button[type=submit]')
-    expect(approve).to_have_text(sv(app, "Approve"))
-    assert_touch_targets(page, "section.review button[type=submit]", "section.review textarea")
-    page.locator('form[action$="/approve"] textarea[name="comment"]').fill("Godkänd efter granskning.")
+    expect(approve).to_have_text(sv(app, "Confirm the inspection"))
+    assert_touch_targets(page, "#review button[type=submit]", "#review textarea")
+    page.locator('form[action$="/approve"] textarea[name="comment"]').fill("Fastställd efter granskning.")
     shot(page, "manager-review")
     approve.tap()
 
     # 8. The result: total score and verdict, as scored at submission.
     page.wait_for_url(re.compile(rf"/inspections/{inspection_id}/result$"))
-    expect(page.locator(".alert-success")).to_have_text(sv(app, "The inspection was approved."))
+    expect(page.locator(".alert-success")).to_have_text(sv(app, "The inspection was confirmed."))
     stored = api.get_inspection(inspection_id)
     assert stored["status"] == "approved"
     score = stored["score"]
@@ -392,7 +392,7 @@ def walk(page: Any, server: LiveServer, shot: Screenshots) -> None:
         else "The building does not pass the Trygga hus checklist."
     )
     expect(page.locator(".verdict-text")).to_have_text(sv(app, verdict))
-    expect(page.locator(".failed-items")).to_contain_text("UTE-02")
-    expect(page.locator(".failed-items")).to_contain_text("UTE-09")
+    expect(page.locator(".findings")).to_contain_text("UTE-02")
+    expect(page.locator(".findings")).to_contain_text("UTE-09")
     shot(page, "result-approved")
     assert "Traceback" not in server.log.getvalue(), server.log.getvalue()

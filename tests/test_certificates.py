@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from audit.accounts.models import Organisation, Role, User
 from audit.buildings.models import Building
+from audit.certificates.addresses import offer_verification_url
 from audit.certificates.batch import create_job, print_signs, sign_renderer
 from audit.certificates.documents import (
     PaperSize,
@@ -27,7 +28,6 @@ from audit.certificates.documents import (
     render_sign,
     sign_facts,
     size_step,
-    verification_url,
 )
 from audit.certificates.models import BatchFormat, Certificate, CertificateCounter
 from audit.certificates.numbering import add_months, format_number, parse_number, valid_until
@@ -41,7 +41,7 @@ from audit.inspections.services import start_inspection, submit_inspection
 from audit.settings import Settings, SettingsError
 from tests.pdf_support import pdf_images, pdf_info, pdf_text, qr_codes
 from tests.remediation_support import approved_inspection, walk
-from tests.web_support import csrf_token, login
+from tests.web_support import csrf_token, login, offered_verification
 
 Approved = Callable[..., Inspection]
 
@@ -202,7 +202,8 @@ def _issue_through_the_page(client: FlaskClient, manager: User, inspection: Insp
     page = client.get(f"/inspections/{inspection.id}/result").get_data(as_text=True)
     assert f"/inspections/{inspection.id}/certificate" in page  # the issue button
     response = client.post(
-        f"/inspections/{inspection.id}/certificate", data={"csrf_token": csrf_token(client, "/certificates/")}
+        f"/inspections/{inspection.id}/certificate",
+        data={"csrf_token": csrf_token(client, "/certificates/"), "verification": offered_verification(page)},
     )
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
     return response.headers["Location"]
@@ -225,8 +226,8 @@ def test_manager_issues_and_downloads_a_sign_that_reads_and_scans(
     for expected in ("Trygga hus", "Fittjavägen 12 B", "145 51 Norsborg", certificate.number):
         assert expected in text, expected
     assert f"{until.day} {_swedish_month(until)} {until.year}" in text  # "Giltigt till och med 22 november 2029"
-    with client.application.app_context():
-        url = verification_url(certificate.public_token)
+    url = certificate.verification_url
+    assert url == f"http://localhost/v/{certificate.public_token}"  # where the test client's request came to
     assert qr_codes(sign.data, tmp_path) == [url]
     # The code is one small image that viewers and printers enlarge without smoothing, so its squares stay sharp.
     [image] = pdf_images(sign.data, tmp_path)
@@ -283,7 +284,7 @@ def _swedish_month(day: date) -> str:
 
 
 def test_inspector_cannot_issue_and_a_failing_inspection_shows_no_button(
-    client: FlaskClient, session: Session, approved: Approved, people: dict[Role, User]
+    app: Flask, client: FlaskClient, session: Session, approved: Approved, people: dict[Role, User]
 ) -> None:
     passing, failing = approved(), approved(failing=("ENT-01",))
     login(client, people[Role.inspector].email)
@@ -292,11 +293,14 @@ def test_inspector_cannot_issue_and_a_failing_inspection_shows_no_button(
     login(client, people[Role.manager].email)
     page = client.get(f"/inspections/{failing.id}/result").get_data(as_text=True)
     assert f"/inspections/{failing.id}/certificate" not in page
+    with app.test_request_context():  # a form the page did not offer, made up as the page would make it
+        offer = offer_verification_url(failing.id)
     response = client.post(
-        f"/inspections/{failing.id}/certificate", data={"csrf_token": csrf_token(client, "/certificates/")}
+        f"/inspections/{failing.id}/certificate",
+        data={"csrf_token": csrf_token(client, "/certificates/"), "verification": offer.signed},
     )
     assert response.status_code == 303
-    assert "godkänns inte" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "klarar inte kraven" in client.get(response.headers["Location"]).get_data(as_text=True)
     assert _count(session) == 0
 
 
@@ -321,7 +325,7 @@ def test_verification_tells_the_truth_over_time(
         expired = client.get(f"/v/{certificate.public_token}?lang=en").get_data(as_text=True)
     finally:
         del app.config["TRYGGAHUS_FROZEN_DATE"]
-    assert "This certificate has expired." in expired
+    assert "This certificate has expired: it was valid until" in expired
 
     newer = issue_certificate(session, people[Role.manager], approved(inspection.building), issued_sign)
     session.commit()
@@ -334,7 +338,7 @@ def test_verification_tells_the_truth_over_time(
     )
     assert response.status_code == 303
     revoked = client.get(f"/v/{newer.public_token}?lang=en").get_data(as_text=True)
-    assert "This certificate has been revoked." in revoked
+    assert "This certificate was revoked on" in revoked
     assert "fel hus" not in revoked
 
 

@@ -60,7 +60,7 @@ def _stored(server: LiveServer) -> tuple[int, list[tuple[str, int]]]:
     with server.app.app_context():
         records = db.session.scalar(select(func.count()).select_from(IdempotencyRecord))
         answers = [(a.item_key, a.revision) for a in db.session.scalars(select(Answer))]
-        db.session.remove()
+        db.remove_session()
     return records, answers
 
 
@@ -150,5 +150,5 @@ def test_an_answer_to_an_inspection_submitted_meanwhile_is_refused(
         with pytest.raises(FinalInspection):
             save_answer(db.session, inspection.inspector, inspection, key, AnswerInput(result=AnswerResult.passed))
         db.session.rollback()
-        db.session.remove()
+        db.remove_session()
     assert _stored(server) == (0, [])

@@ -337,3 +337,12 @@ def test_every_error_page_in_both_languages(app: Flask, error: HTTPException, sw
         assert f"<h1>{heading}</h1>" in page
         assert other not in page
         assert error.description not in page  # Werkzeug's English text is replaced by our own, translated one
+
+
+def test_the_language_switch_passes_query_arguments_on_as_query_arguments_only(client: FlaskClient) -> None:
+    """Query arguments named like a part of the path or like url_for's own options (`_external`, `_scheme`,
+    `_anchor`) neither break the page nor change where the switch leads."""
+    page = _page(client, "/login?_external=1&_anchor=top&next=/buildings/")
+    assert 'href="/login?_external=1&amp;_anchor=top&amp;next=%2Fbuildings%2F&amp;lang=en"' in page
+    page = _page(client, "/v/no-such-token?token=other", status=404)
+    assert 'href="/v/no-such-token?token=other&amp;lang=en"' in page

@@ -56,3 +56,40 @@ def test_every_revision_downgrades_and_upgrades_again(database_kind: str, tmp_pa
             downgrade(connection, "base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         engine.dispose()
+
+
+def test_migrating_down_and_up_keeps_every_row(database_kind: str, tmp_path: Path) -> None:
+    """Revisions that rebuild a table on SQLite (batch mode) must not take the rows that refer to it with them."""
+    from sqlalchemy import func, select
+
+    from audit.demo import create_demo
+    from audit.models import Answer, RemediationTask, TaskEvent
+    from tests.conftest import CHECKLIST_FILE, make_test_app
+
+    with fresh_database(database_kind, tmp_path) as url:
+        app = make_test_app(url, tmp_path)
+        engine = app.extensions["tryggahus.database"].engine
+        upgrade(engine)
+        with app.app_context():
+            from audit.checklists.loader import load_checklist
+            from audit.checklists.services import store_checklist
+            from audit.extensions import db
+
+            store_checklist(db.session, load_checklist(CHECKLIST_FILE))
+            create_demo(db.session)
+            db.session.commit()
+
+        def counts() -> tuple[int, ...]:
+            with engine.connect() as connection:
+                return tuple(
+                    connection.scalar(select(func.count()).select_from(model.__table__))  # type: ignore[attr-defined]
+                    for model in (Answer, RemediationTask, TaskEvent)
+                )
+
+        before = counts()
+        assert all(before)
+        downgrade(engine, "0004")
+        assert counts() == before
+        upgrade(engine)
+        assert counts() == before
+        engine.dispose()

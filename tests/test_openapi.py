@@ -1,12 +1,14 @@
-"""The OpenAPI document: a valid OpenAPI 3.1 document, naming exactly the API's routes, served as JSON, and
-describing the status codes and bodies the API really answers with."""
+"""The OpenAPI document: a valid OpenAPI 3.1 document, naming exactly the API's routes, served as JSON, with the
+bodies' schemas generated from the API's models, and describing the status codes and bodies the API really answers
+with."""
 
 from __future__ import annotations
 
 import io
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -15,13 +17,15 @@ from flask.testing import FlaskClient
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 from PIL import Image
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from audit.accounts.auth import create_api_token
 from audit.accounts.models import Organisation, Role, User
-from audit.api.openapi import openapi_document
-from audit.checklists.schema import AnswerType, is_applicable
+from audit.api import schemas
+from audit.api.openapi import REF, SchemaGenerator, openapi_document
+from audit.checklists.schema import AnswerType, ScaleAnswer, is_applicable
 from audit.demo import answer_for
 from audit.inspections.models import Inspection
 from audit.inspections.services import save_answer
@@ -108,7 +112,70 @@ def test_every_documented_path_parameter_is_in_its_path() -> None:
         assert parameters == names, path
 
 
-# --- (c) the document is served ------------------------------------------------------------------------------------
+# --- (c) the bodies' schemas are the API's models ------------------------------------------------------------------
+
+
+def _models() -> dict[str, type[BaseModel]]:
+    """Every body model of `audit/api/schemas.py`, by name."""
+    return {
+        name: model
+        for name, model in vars(schemas).items()
+        if isinstance(model, type)
+        and issubclass(model, BaseModel)
+        and model.__module__ == schemas.__name__
+        and not name.startswith("_")
+    }
+
+
+def _refs(node: Any) -> Iterator[str]:
+    """The names of the component schemas a part of the document refers to."""
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/components/schemas/"):
+            yield node["$ref"].removeprefix("#/components/schemas/")
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def test_every_documented_schema_is_generated_from_a_model() -> None:
+    documented = DOCUMENT["components"]["schemas"]
+    generated: dict[str, list[dict[str, Any]]] = {}
+    for name, model in _models().items():
+        for mode in ("validation", "serialization"):
+            schema = model.model_json_schema(ref_template=REF, schema_generator=SchemaGenerator, mode=mode)
+            # A model's own schema, and the enums and models it names (pydantic's $defs).
+            for part, part_schema in {name: schema, **schema.pop("$defs", {})}.items():
+                generated.setdefault(part, []).append(part_schema)
+    assert set(documented) == set(generated)
+    for name, schema in documented.items():
+        assert schema in generated[name], name
+
+
+def test_every_model_is_used_by_an_operation() -> None:
+    reached: set[str] = set()
+    todo = set(_refs(DOCUMENT["paths"]))
+    while todo:
+        name = todo.pop()
+        reached.add(name)
+        todo |= set(_refs(DOCUMENT["components"]["schemas"][name])) - reached
+    assert reached == set(DOCUMENT["components"]["schemas"])
+    assert set(_models()) <= reached
+
+
+def test_exact_points_are_documented_as_the_fractions_they_are() -> None:
+    """Scores are exact fractions (a scale item answered between its steps makes quarters or thirds)."""
+    for name in ("ScoreCard", "SectionScore"):
+        earned = DOCUMENT["components"]["schemas"][name]["properties"]["earned"]
+        assert earned["type"] == "string"
+        for text in ("97", "481/2", "0", "1/3"):
+            assert re.search(earned["pattern"], text), (name, text)
+        for text in ("240.5", "240,5", "2/4.0", "-1", "1/0", "0/3", ""):
+            assert not re.search(earned["pattern"], text), (name, text)
+
+
+# --- (d) the document is served ------------------------------------------------------------------------------------
 
 
 def test_the_document_is_served_without_login(client: FlaskClient) -> None:
@@ -118,7 +185,7 @@ def test_the_document_is_served_without_login(client: FlaskClient) -> None:
     assert response.json == openapi_document()
 
 
-# --- (d) real responses fit the document ----------------------------------------------------------------------------
+# --- (e) real responses fit the document ----------------------------------------------------------------------------
 
 
 def _operation(method: str, path: str) -> tuple[str, dict[str, Any]]:
@@ -268,3 +335,44 @@ def test_other_roles_get_documented_refusals(
     response = client.get("/api/v1/buildings", headers={"Authorization": f"Bearer {contractor}"})
     assert response.status_code == 403
     conforms(response, "get", "/api/v1/buildings")
+
+
+def test_a_fractional_score_fits_the_document(
+    api: Callable[..., TestResponse], session: Session, create_test_building: Callable[..., Any]
+) -> None:
+    """A scale item answered between its ends makes the earned points a fraction; the submitted inspection's
+    score card (validated against the document by `api`) says it exactly."""
+    building_id = create_test_building().id
+    session.commit()
+    inspection_id = api("post", "/api/v1/inspections", json={"building_id": building_id}).json["id"]
+    base = f"/api/v1/inspections/{inspection_id}"
+    inspection = session.get(Inspection, inspection_id)
+    inspector = session.get(User, api.inspector_id)  # type: ignore[attr-defined]
+    assert inspection is not None
+    assert inspector is not None
+    applicable = [
+        (s, i)
+        for s, i in inspection.checklist_version.checklist.items()
+        if is_applicable(s, i, inspection.building.features)
+    ]
+    section, scale = next((s, i) for s, i in applicable if isinstance(i.answer, ScaleAnswer))
+    assert isinstance(scale.answer, ScaleAnswer)
+    low, high = scale.answer.min, scale.answer.max
+    for _section, item in applicable:
+        if item is not scale:
+            save_answer(session, inspector, inspection, item.key, answer_for(item, passing=True))
+    session.commit()
+    assert api("put", f"{base}/answers/{scale.key}", json={"value": high - 1}).status_code == 200
+
+    submitted = api("post", f"{base}/submit")
+    assert submitted.status_code == 200
+    card = submitted.json["score"]
+    documented = DOCUMENT["components"]["schemas"]["ScoreCard"]["properties"]["earned"]
+    assert re.search(documented["pattern"], card["earned"]), card["earned"]
+    lost = scale.weight * Fraction(1, high - low)  # one step below the top of the scale
+    assert lost.denominator > 1
+    assert Fraction(card["earned"]) == card["possible"] - lost
+    assert card["total"] == round(float(Fraction(card["earned"]) / card["possible"]), 6)
+    scored = next(s for s in card["sections"] if s["key"] == section.key)
+    assert Fraction(scored["earned"]) == scored["possible"] - lost
+    assert api("get", base).json["score"] == card

@@ -134,7 +134,7 @@ def test_the_report_lists_every_answered_item_with_photos_and_reasons(
     assert inspection.inspector.name in text
     assert "trygga-hus" in text  # checklist key and version in the footer
     assert "Huset klarar inte kraven i Trygga hus checklista." in compact  # the verdict
-    assert "Den kritiska kontrollpunkten BEL-01 är underkänd" in compact  # the reason from the ScoreCard
+    assert "Den kritiska kontrollpunkten BEL-01 är inte uppfylld" in compact  # the reason from the ScoreCard
     assert "Kritisk" in text  # the critical item is marked
     assert "Sida 1 / " in text  # running footer in the page margin
     photos = sum(1 for photo in inspection.photos)

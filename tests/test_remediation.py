@@ -7,7 +7,8 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -28,7 +29,13 @@ from audit.errors import DomainError, InvalidTransition
 from audit.extensions import db
 from audit.inspections.models import AnswerResult, Inspection, InspectionKind
 from audit.inspections.scoring import Outcome
-from audit.inspections.services import approve_inspection, start_inspection, submit_inspection
+from audit.inspections.services import (
+    AnswerInput,
+    approve_inspection,
+    save_answer,
+    start_inspection,
+    submit_inspection,
+)
 from audit.inspections.walk import build_walk
 from audit.photos.services import add_photo
 from audit.remediation.bulk import add_synthetic_tasks
@@ -52,6 +59,7 @@ from audit.remediation.workflow import (
     allowed_actions,
     next_status,
 )
+from tests.pdf_support import pdf_text
 from tests.remediation_support import FINDING, approved_inspection, tasks_of, walk
 from tests.web_support import csrf_token, login
 
@@ -460,10 +468,10 @@ def test_the_manager_assigns_in_bulk_changes_due_dates_and_verifies(
     _post(client, f"/tasks/{ids[0]}/due-date", {"due_date": new_due, "reason": "Materialbrist."})
     session.expire_all()
     assert db.session.get(RemediationTask, ids[0]).due_date.isoformat() == new_due
-    # Verifying a task that is not done is refused, with the reason shown.
+    # Verifying a task that is not done is refused, with the reason shown on the task's page.
     response = _post(client, f"/tasks/{ids[0]}/verify")
-    assert response.status_code == 303
-    page = client.get(f"/tasks/{ids[0]}").get_data(as_text=True)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
     assert "Bara en åtgärd som är markerad som klar kan verifieras; den här är öppen." in page
     assert "Materialbrist." in page
 
@@ -748,3 +756,77 @@ def test_starting_a_follow_up_from_the_building_page(
     plan = follow_up_of(db.session.get(Inspection, follow_id))
     assert plan is not None
     assert set(FAILING) <= set(plan.item_keys)
+
+
+def test_every_refused_task_form_keeps_what_was_typed(
+    client: FlaskClient,
+    session: Session,
+    create_task: Callable[..., RemediationTask],
+    create_member: Callable[..., User],
+) -> None:
+    """A refusal shows the task's page again with the reason and every typed value, in its own form only."""
+    contractor = create_member(Role.contractor, email="skriver@example.org")
+    create_member(Role.manager, email="granskar@example.org")
+    task = create_task(assignee=contractor)
+    task_id = task.id
+    login(client, "skriver@example.org")
+    assert _post(client, f"/tasks/{task_id}/start").status_code == 303
+
+    def refused(url: str, data: dict[str, str], kept: str) -> str:
+        response = _post(client, url, data)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422, url
+        assert page.count(kept) == 1, f"{url}: the typed text once, in its own form"
+        return page
+
+    # Done without a photo of the fix: the comment typed on the phone stays.
+    page = refused(f"/tasks/{task_id}/work", {"comment": "Buskarna klippta till 0,8 m.", "action": "done"}, "0,8 m")
+    assert "foto" in page.lower()
+    # A photo saved without choosing one: the comment stays too.
+    refused(f"/tasks/{task_id}/work", {"comment": "Första försöket.", "action": "photo"}, "Första försöket.")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/tasks/")})
+    login(client, "granskar@example.org")
+    # A new due date without its reason: the date stays; a reason without a date: the reason stays.
+    refused(f"/tasks/{task_id}/due-date", {"due_date": "2031-05-17", "reason": ""}, "2031-05-17")
+    refused(f"/tasks/{task_id}/due-date", {"due_date": "", "reason": "Väntar på leverans."}, "Väntar på leverans.")
+    session.expire_all()
+    task = db.session.get(RemediationTask, task_id)
+    assert task is not None
+    assert (task.status, task.due_date != date(2031, 5, 17)) == (S.in_progress, True)
+
+
+def test_a_failed_measurement_carries_its_value_unit_and_limit_into_the_task(
+    client: FlaskClient,
+    session: Session,
+    people: dict[Role, User],
+    create_test_building: Callable[..., Building],
+    checklist_version: ChecklistVersion,
+) -> None:
+    """UTE-01 (bushes at most 1 m) measured 1,4 m: the contractor sees how high they are and how low they must be."""
+    inspection = start_inspection(
+        session, people[Role.inspector], create_test_building(), InspectionKind.certification, checklist_version
+    )
+    walk(session, people[Role.inspector], inspection, failing=set())
+    save_answer(session, people[Role.inspector], inspection, "UTE-01", AnswerInput(value="1,4", comment=FINDING))
+    add_photo(session, people[Role.inspector], inspection, "UTE-01", demo_photo("UTE-01"))
+    submit_inspection(session, people[Role.inspector], inspection)
+    approve_inspection(session, people[Role.manager], inspection)
+    task = tasks_of(session, inspection)["UTE-01"]
+    assert (task.measured_value, task.measured_unit, task.required_min, task.required_max) == (
+        Decimal("1.4"),
+        "m",
+        None,
+        Decimal("1"),
+    )
+    assert tasks_of(session, inspection).get("UTE-02") is None
+    task.assignee = people[Role.contractor]
+    session.flush()
+    shown = "1,4 m (krav: högst 1 m)"
+    login(client, people[Role.contractor].email)
+    assert shown in client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert shown in client.get("/tasks/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/tasks/")})
+    login(client, people[Role.manager].email)
+    assert shown in client.get("/tasks/export.csv").get_data(as_text=True)
+    pdf = client.get(f"/tasks/export/building/{task.building_id}.pdf").data
+    assert shown in pdf_text(pdf)

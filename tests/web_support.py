@@ -10,12 +10,20 @@ from flask.testing import FlaskClient
 from tests.conftest import TEST_PASSWORD
 
 _CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+_VERIFICATION = re.compile(r'name="verification" type="hidden" value="([^"]+)"')
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     page = client.get(path).get_data(as_text=True)
     match = _CSRF.search(page)
     assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def offered_verification(page: str) -> str:
+    """The signed verification URL in an inspection result page's issue form."""
+    match = _VERIFICATION.search(page)
+    assert match, "no certificate issue form on the page"
     return match.group(1)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, request, session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
-class Principal(UserMixin):  # type: ignore[misc]
+class Principal(UserMixin):
     """The signed-in user, in the organisation and role of this login.
 
     Plain values read with the credential in one query, as every request needs them; the ORM objects are loaded
@@ -88,11 +88,11 @@ def _membership(db_session: Session, user_id: int, organisation_id: int) -> Memb
 
 def _check_throttle(db_session: Session, email: str) -> None:
     since = utcnow() - THROTTLE_WINDOW
-    failures = db_session.scalar(
+    failures = db_session.execute(
         select(func.count())
         .select_from(LoginFailure)
         .where(LoginFailure.email == email, LoginFailure.failed_at > since)
-    )
+    ).scalar_one()
     if failures >= MAX_FAILURES:
         raise LoginThrottled("too many failed logins")
 
@@ -160,7 +160,7 @@ def revoke_api_tokens(db_session: Session, user: User) -> int:
     return count
 
 
-def _principal_query(credential: type[LoginSession] | type[ApiToken]) -> Select[Any]:
+def _principal_query(credential: type[LoginSession] | type[ApiToken]) -> Select[*tuple[Any, ...]]:
     return (
         select(User.id, User.email, User.name, Membership.organisation_id, Organisation.name, Membership.role)
         .select_from(credential)
@@ -190,14 +190,6 @@ def init_login(app: Flask) -> None:
 
     login_manager.init_app(app)
     login_manager.session_protection = None  # the server-side login session does this job, revocably
-
-    @app.teardown_request
-    def _forget_request_state(_exc: BaseException | None = None) -> None:
-        # `g` lives as long as the app context, which a test (or a worker) may reuse for several requests:
-        # the user was loaded through this request's database session and the CSRF token belongs to this
-        # request's cookie, so neither may leak into the next request.
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
 
     @login_manager.user_loader
     def _load_from_session(token: str) -> Principal | None:

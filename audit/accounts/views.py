@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -28,7 +29,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
@@ -48,7 +49,7 @@ def login():  # type: ignore[no-untyped-def]
 
 @bp.post("/logout")
 @allow(ALL_ROLES)
-def logout():  # type: ignore[no-untyped-def]
-    end_login(db.session, current_user._get_current_object())  # type: ignore[attr-defined]
+def logout() -> ResponseReturnValue:
+    end_login(db.session, current_user._get_current_object())
     flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"))

@@ -13,14 +13,16 @@ from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from audit.api.models import IdempotencyRecord
+from audit.api.schemas import Error
 from audit.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
 
 
-def api_error(status: int, error: str, message: str, **extra: Any) -> tuple[Response, int]:
-    return jsonify(error=error, message=message, **extra), status
+def api_error(status: int, error: str, message: str, shape: type[Error] = Error, **extra: Any) -> tuple[Response, int]:
+    """An error answer; `shape` is `Error` or the extension of it that has the `extra` fields."""
+    return jsonify(shape(error=error, message=message, **extra).model_dump(mode="json")), status
 
 
 def _fingerprint() -> str:
@@ -30,7 +32,7 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _replay(record: Row[Any], fingerprint: str) -> tuple[Response, int]:
+def _replay(record: Row[*tuple[Any, ...]], fingerprint: str) -> tuple[Response, int]:
     if record.fingerprint != fingerprint:
         return api_error(422, "idempotency_key_reused", f"{HEADER} {record.key} was used for a different request.")
     response = jsonify(record.response)
@@ -44,7 +46,7 @@ _STORED = select(
 ).where(IdempotencyRecord.user_id == bindparam("user_id"), IdempotencyRecord.key == bindparam("key"))
 
 
-def _stored(key: str) -> Row[Any] | None:
+def _stored(key: str) -> Row[*tuple[Any, ...]] | None:
     return db.session.execute(_STORED, {"user_id": current_user.id, "key": key}).first()
 
 

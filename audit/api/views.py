@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from flask import Blueprint, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from audit.access import INSPECTORS, STAFF, allow, get_scoped_or_404, public
+from audit.api import schemas
 from audit.api.openapi import openapi_document
 from audit.api.services import api_error, idempotent
 from audit.buildings.models import Building
@@ -17,9 +19,10 @@ from audit.buildings.services import buildings_overview
 from audit.checklists.services import current_checklist
 from audit.errors import InvalidTransition
 from audit.extensions import db
-from audit.inspections.models import AnswerResult, Inspection, InspectionKind
+from audit.inspections.models import AnswerResult, Inspection
 from audit.inspections.services import (
     AnswerInput,
+    DraftExists,
     FinalInspection,
     IncompleteInspection,
     InvalidAnswer,
@@ -30,7 +33,7 @@ from audit.inspections.services import (
     submit_inspection,
 )
 from audit.inspections.views import inspection_or_404
-from audit.inspections.walk import answer_json, answered_keys, progress
+from audit.inspections.walk import answered_keys, counted, inspection_layout
 from audit.photos.models import Photo
 from audit.photos.processing import PhotoRejected
 from audit.photos.services import add_photo
@@ -47,27 +50,7 @@ PHOTO_PROBLEMS = {
 }
 
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class StartPayload(_Payload):
-    building_id: int
-    kind: InspectionKind = InspectionKind.certification
-    checklist_key: str = Field(default="trygga-hus", max_length=64)
-
-
-class AnswerPayload(_Payload):
-    result: Literal["pass", "fail", "na"] | None = None
-    value: float | str | None = None
-    choice: str | None = Field(default=None, max_length=40)
-    text: str | None = Field(default=None, max_length=10_000)
-    comment: str | None = Field(default=None, max_length=10_000)
-    #: The revision the client's change is based on (0 for a new answer); omitted means "overwrite".
-    base_revision: int | None = Field(default=None, ge=0)
-
-
-def _payload(model: type[_Payload]) -> Any:
+def _payload(model: type[BaseModel]) -> Any:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise _BadRequest(api_error(400, "invalid_json", "Send a JSON object with Content-Type: application/json."))
@@ -75,7 +58,9 @@ def _payload(model: type[_Payload]) -> Any:
         return model.model_validate(data)
     except ValidationError as exc:
         details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-        raise _BadRequest(api_error(422, "invalid_input", "The request does not fit.", details=details)) from None
+        raise _BadRequest(
+            api_error(422, "invalid_input", "The request does not fit.", schemas.InvalidInputError, details=details)
+        ) from None
 
 
 class _BadRequest(Exception):
@@ -98,6 +83,11 @@ def _final(exc: FinalInspection) -> Any:
     return api_error(409, "inspection_final", exc.translated())
 
 
+@bp.errorhandler(DraftExists)
+def _draft_exists(exc: DraftExists) -> Any:
+    return api_error(409, "draft_exists", exc.translated(), schemas.DraftExistsError, draft=exc.draft_id)
+
+
 @bp.errorhandler(InvalidAnswer)
 def _invalid(exc: InvalidAnswer) -> Any:
     return api_error(422, "invalid_answer", exc.translated())
@@ -112,90 +102,102 @@ def _inspection_url(inspection: Inspection) -> str:
     return url_for("api.get_inspection", inspection_id=inspection.id)
 
 
-def _photo_json(photo: Photo) -> dict[str, Any]:
-    base = {"inspection_id": photo.inspection_id, "photo_id": photo.id}
-    return {
-        "id": photo.id,
-        "item_key": photo.item_key,
-        "sha256": photo.sha256,
-        "width": photo.width,
-        "height": photo.height,
-        "url": url_for("inspections.photo", **base),
-        "thumbnail_url": url_for("inspections.photo", variant="thumb", **base),
-    }
+def _photo(photo: Photo) -> schemas.Photo:
+    inspection_id, photo_id = photo.inspection_id, photo.id
+    return schemas.Photo(
+        id=photo.id,
+        item_key=photo.item_key,
+        sha256=photo.sha256,
+        width=photo.width,
+        height=photo.height,
+        url=url_for("inspections.photo", inspection_id=inspection_id, photo_id=photo_id),
+        thumbnail_url=url_for("inspections.photo", inspection_id=inspection_id, photo_id=photo_id, variant="thumb"),
+    )
 
 
-def _inspection_json(inspection: Inspection) -> dict[str, Any]:
+def _progress(inspection: Inspection, answered: set[str]) -> schemas.Progress:
+    """Answered and total scored, applicable items, per section and overall (what the walk's bars show)."""
+    sections = [
+        schemas.SectionProgress(key=key, applicable=applies, answered=done, total=total)
+        for key, applies, done, total in counted(inspection_layout(inspection), answered)
+    ]
+    return schemas.Progress(
+        answered=sum(s.answered for s in sections), total=sum(s.total for s in sections), sections=sections
+    )
+
+
+def _inspection(inspection: Inspection) -> schemas.Inspection:
     version = inspection.checklist_version
-    return {
-        "id": inspection.id,
-        "url": _inspection_url(inspection),
-        "status": inspection.status.value,
-        "kind": inspection.kind.value,
-        "building": {"id": inspection.building_id, "name": inspection.building.name},
-        "checklist": {"key": version.key, "version": version.version, "sha256": version.sha256},
-        "inspector": {"id": inspection.inspector_id, "name": inspection.inspector.name},
-        "created_at": inspection.created_at.isoformat(),
-        "submitted_at": inspection.submitted_at.isoformat() if inspection.submitted_at else None,
-        "score": inspection.score_card,
-        "progress": progress(inspection, {a.item_key for a in inspection.answers if a.result is not None}),
-        "answers": {a.item_key: answer_json(a, a.item_key) for a in inspection.answers},
-        "photos": [_photo_json(p) for p in inspection.photos],
-    }
+    return schemas.Inspection(
+        id=inspection.id,
+        url=_inspection_url(inspection),
+        status=inspection.status,
+        kind=inspection.kind,
+        building=schemas.Named(id=inspection.building_id, name=inspection.building.name),
+        checklist=schemas.PinnedChecklist(key=version.key, version=version.version, sha256=version.sha256),
+        inspector=schemas.Named(id=inspection.inspector_id, name=inspection.inspector.name),
+        created_at=inspection.created_at,
+        submitted_at=inspection.submitted_at,
+        score=None if inspection.score_card is None else schemas.ScoreCard.model_validate(inspection.score_card),
+        progress=_progress(inspection, {a.item_key for a in inspection.answers if a.result is not None}),
+        answers={a.item_key: schemas.Answer.model_validate(a) for a in inspection.answers},
+        photos=[_photo(p) for p in inspection.photos],
+    )
+
+
+def _building(building: Building, latest: Inspection | None) -> schemas.Building:
+    return schemas.Building(
+        id=building.id,
+        name=building.name,
+        address=building.address,
+        area=building.area.name if building.area else None,
+        features=sorted(building.features),
+        latest_inspection=None
+        if latest is None
+        else schemas.LatestInspection(
+            id=latest.id, status=latest.status, passed=latest.score_passed, url=_inspection_url(latest)
+        ),
+    )
 
 
 @bp.get("/openapi.json")
 @public
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     return jsonify(openapi_document())
 
 
 @bp.get("/buildings")
 @allow(STAFF)
-def list_buildings():  # type: ignore[no-untyped-def]
+def list_buildings() -> ResponseReturnValue:
     rows = buildings_overview(db.session, current_user.organisation_id, request.args.get("q", "")[:100])
-    return jsonify(
-        buildings=[
-            {
-                "id": b.id,
-                "name": b.name,
-                "address": b.address,
-                "area": b.area.name if b.area else None,
-                "features": sorted(f.value for f in b.features),
-                "latest_inspection": None
-                if i is None
-                else {"id": i.id, "status": i.status.value, "passed": i.score_passed, "url": _inspection_url(i)},
-            }
-            for b, i in rows
-        ]
-    )
+    return schemas.BuildingList(buildings=[_building(b, i) for b, i in rows]).model_dump(mode="json")
 
 
 @bp.post("/inspections")
 @allow(INSPECTORS)
 @idempotent
-def create_inspection():  # type: ignore[no-untyped-def]
-    payload = _payload(StartPayload)
+def create_inspection() -> ResponseReturnValue:
+    payload = _payload(schemas.StartInspection)
     building = get_scoped_or_404(Building, payload.building_id)
     version = current_checklist(db.session, payload.checklist_key)
     if version is None:
         return api_error(422, "unknown_checklist", f"No checklist with the key {payload.checklist_key}.")
     inspection = start_inspection(db.session, current_user.user, building, payload.kind, version)
-    return _inspection_json(inspection), 201
+    return _inspection(inspection).model_dump(mode="json"), 201
 
 
 @bp.get("/inspections/<int:inspection_id>")
 @allow(STAFF)
-def get_inspection(inspection_id: int):  # type: ignore[no-untyped-def]
-    return jsonify(_inspection_json(inspection_or_404(inspection_id)))
+def get_inspection(inspection_id: int) -> ResponseReturnValue:
+    return _inspection(inspection_or_404(inspection_id)).model_dump(mode="json")
 
 
 @bp.put("/inspections/<int:inspection_id>/answers/<item_key>")
 @allow(INSPECTORS)
 @idempotent
-def put_answer(inspection_id: int, item_key: str):  # type: ignore[no-untyped-def]
+def put_answer(inspection_id: int, item_key: str) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id, share_lock=True)
-    payload = _payload(AnswerPayload)
+    payload = _payload(schemas.AnswerChange)
     given = AnswerInput(
         result=AnswerResult(payload.result) if payload.result else None,
         value=payload.value,
@@ -206,37 +208,49 @@ def put_answer(inspection_id: int, item_key: str):  # type: ignore[no-untyped-de
     try:
         answer = save_answer(db.session, current_user, inspection, item_key, given, payload.base_revision)
     except StaleAnswer as exc:
-        return api_error(409, "conflict", exc.translated(), current=answer_json(exc.answer, item_key))
-    return {
-        "answer": answer_json(answer, item_key),
-        "progress": progress(inspection, answered_keys(db.session, inspection.id)),
-    }, 200
+        current = schemas.Answer.model_validate(exc.answer)
+        return api_error(409, "conflict", exc.translated(), schemas.ConflictError, current=current)
+    saved = schemas.AnswerSaved(
+        answer=schemas.Answer.model_validate(answer),
+        progress=_progress(inspection, answered_keys(db.session, inspection.id)),
+    )
+    return saved.model_dump(mode="json"), 200
 
 
 @bp.post("/inspections/<int:inspection_id>/photos")
 @allow(INSPECTORS)
 @idempotent
-def post_photo(inspection_id: int):  # type: ignore[no-untyped-def]
+def post_photo(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     upload = request.files.get("file")
-    item_key = request.form.get("item_key", "")
-    if upload is None or not item_key:
+    try:
+        form = schemas.PhotoUpload.model_validate(
+            {"item_key": request.form.get("item_key"), "file": upload.read() if upload else None}
+        )
+    except ValidationError:
         return api_error(400, "invalid_input", "Send multipart/form-data with item_key and file.")
     try:
-        photo = add_photo(db.session, current_user.user, inspection, item_key, upload.read())
+        photo = add_photo(db.session, current_user.user, inspection, form.item_key, form.file)
     except PhotoRejected as exc:
         status = {"too_large": 413, "too_many_pixels": 413}.get(exc.code, 415)
         return api_error(status, exc.code, str(PHOTO_PROBLEMS.get(exc.code, PHOTO_PROBLEMS["not_an_image"])))
-    return _photo_json(photo), 201
+    return _photo(photo).model_dump(mode="json"), 201
 
 
 @bp.post("/inspections/<int:inspection_id>/submit")
 @allow(INSPECTORS)
 @idempotent
-def submit(inspection_id: int):  # type: ignore[no-untyped-def]
+def submit(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     try:
         submit_inspection(db.session, current_user.user, inspection)
     except IncompleteInspection as exc:
-        return api_error(422, "incomplete", exc.translated(), missing=exc.missing, photos_missing=exc.photos_missing)
-    return _inspection_json(inspection), 200
+        return api_error(
+            422,
+            "incomplete",
+            exc.translated(),
+            schemas.IncompleteError,
+            missing=exc.missing,
+            photos_missing=exc.photos_missing,
+        )
+    return _inspection(inspection).model_dump(mode="json"), 200

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from audit.accounts.models import Organisation
 from audit.buildings.features import Feature
 from audit.buildings.models import Area, Building
-from audit.inspections.models import Inspection
+from audit.inspections.models import Inspection, InspectionStatus
 
 
 def create_area(session: Session, organisation: Organisation, name: str) -> Area:
@@ -63,10 +63,11 @@ def update_building(
 def buildings_overview(
     session: Session, organisation_id: int, search: str = ""
 ) -> list[tuple[Building, Inspection | None]]:
-    """The organisation's buildings (optionally searched by name and address) with each one's latest inspection."""
+    """The organisation's buildings (optionally searched by name and address) with each one's latest inspection
+    (discarded drafts left out)."""
     latest = (
         select(func.max(Inspection.id))
-        .where(Inspection.organisation_id == organisation_id)
+        .where(Inspection.organisation_id == organisation_id, Inspection.status != InspectionStatus.discarded)
         .group_by(Inspection.building_id)
         .scalar_subquery()
     )

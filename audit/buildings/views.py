@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import TypedDict
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
 
 from audit.access import ADMINS, STAFF, allow, get_scoped_or_404
 from audit.buildings.features import Feature
@@ -17,7 +19,7 @@ from audit.buildings.forms import AreaForm, BuildingForm
 from audit.buildings.models import Area, Building
 from audit.buildings.services import buildings_overview, create_area, create_building, update_building
 from audit.extensions import db
-from audit.inspections.models import Inspection
+from audit.inspections.models import Inspection, InspectionStatus
 from audit.labels import label
 
 bp = Blueprint("buildings", __name__, url_prefix="/buildings")
@@ -25,7 +27,7 @@ bp = Blueprint("buildings", __name__, url_prefix="/buildings")
 
 @bp.get("/")
 @allow(STAFF)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     search = request.args.get("q", "")[:100]
     rows = buildings_overview(db.session, current_user.organisation_id, search)
     rows.sort(key=lambda row: (row[0].area.name if row[0].area else "~", row[0].name))
@@ -35,10 +37,12 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/<int:building_id>")
 @allow(STAFF)
-def show(building_id: int):  # type: ignore[no-untyped-def]
+def show(building_id: int) -> ResponseReturnValue:
     building = get_scoped_or_404(Building, building_id)
     inspections = db.session.scalars(
-        select(Inspection).where(Inspection.building_id == building.id).order_by(Inspection.id.desc())
+        select(Inspection)
+        .where(Inspection.building_id == building.id, Inspection.status != InspectionStatus.discarded)
+        .order_by(Inspection.id.desc())
     ).all()
     return render_template("buildings/show.html", building=building, inspections=inspections)
 
@@ -60,14 +64,29 @@ def _building_form(building: Building | None = None) -> BuildingForm:
     return form
 
 
-def _building_values(form: BuildingForm) -> dict[str, object]:
+class _BuildingValues(TypedDict):
+    """What the form gives `create_building` and `update_building`."""
+
+    name: str
+    area: Area | None
+    street_address: str
+    postcode: str
+    city: str
+    property_designation: str | None
+    year_built: int | None
+    apartments: int | None
+    features: list[str]
+
+
+def _building_values(form: BuildingForm) -> _BuildingValues:
     area = get_scoped_or_404(Area, form.area_id.data) if form.area_id.data else None
+    # The required fields are never empty once the form has validated.
     return {
-        "name": form.name.data,
+        "name": form.name.data or "",
         "area": area,
-        "street_address": form.street_address.data,
-        "postcode": form.postcode.data,
-        "city": form.city.data,
+        "street_address": form.street_address.data or "",
+        "postcode": form.postcode.data or "",
+        "city": form.city.data or "",
         "property_designation": form.property_designation.data or None,
         "year_built": form.year_built.data,
         "apartments": form.apartments.data,
@@ -75,7 +94,7 @@ def _building_values(form: BuildingForm) -> dict[str, object]:
     }
 
 
-def _building_page(building: Building | None):  # type: ignore[no-untyped-def]
+def _building_page(building: Building | None) -> ResponseReturnValue:
     """The form to create (`building` None) or edit a building, and saving it."""
     form = _building_form(building)
     if form.validate_on_submit():
@@ -95,19 +114,19 @@ def _building_page(building: Building | None):  # type: ignore[no-untyped-def]
 
 @bp.route("/new", methods=["GET", "POST"])
 @allow(ADMINS)
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     return _building_page(None)
 
 
 @bp.route("/<int:building_id>/edit", methods=["GET", "POST"])
 @allow(ADMINS)
-def edit(building_id: int):  # type: ignore[no-untyped-def]
+def edit(building_id: int) -> ResponseReturnValue:
     return _building_page(get_scoped_or_404(Building, building_id))
 
 
 @bp.route("/areas", methods=["GET", "POST"])
 @allow(ADMINS)
-def areas():  # type: ignore[no-untyped-def]
+def areas() -> ResponseReturnValue:
     form = AreaForm()
     if form.validate_on_submit():
         try:

@@ -191,4 +191,4 @@ def run_job(app: Flask, job_id: int) -> None:
             reason = f"{type(exc).__name__}: {exc}"[:300]
             _update(session, job_id, lambda job: job.fail(reason))
         finally:
-            db.session.remove()
+            db.remove_session()

@@ -10,8 +10,6 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from flask import current_app
-
 from audit.certificates.models import Certificate
 from audit.i18n import LANGUAGES
 from audit.pdf import render_document, render_pdf
@@ -38,12 +36,6 @@ QR_ERROR = "M"
 QR_PIXELS_PER_MODULE = 2
 
 
-def verification_url(token: str) -> str:
-    """The public address of a certificate's verification page, as printed in its QR code."""
-    base = current_app.config["TRYGGAHUS"].public_base_url.rstrip("/")
-    return f"{base}/v/{token}"
-
-
 @dataclass(frozen=True, slots=True)
 class SignFacts:
     """What the sign shows; nothing else reaches its template."""
@@ -67,7 +59,7 @@ def sign_facts(certificate: Certificate) -> SignFacts:
         organisation_name=certificate.organisation_name,
         issued_on=certificate.issued_on,
         valid_until=certificate.valid_until,
-        verification_url=verification_url(certificate.public_token),
+        verification_url=certificate.verification_url,
     )
 
 
@@ -115,5 +107,5 @@ def sign_document(facts: SignFacts, size: PaperSize = PaperSize.a4, language: st
 
 
 def issued_sign(certificate: Certificate) -> bytes:
-    """The sign as it is stored when the certificate is issued: A4, Swedish."""
+    """The sign as it is stored when the certificate is issued (or its sign regenerated): A4, Swedish."""
     return render_sign(sign_facts(certificate))

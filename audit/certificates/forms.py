@@ -1,11 +1,11 @@
-"""Forms for issuing, revoking and printing certificates."""
+"""Forms for issuing, revoking and printing certificates, and for making a certificate's sign again."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, SelectMultipleField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
 from wtforms.validators import DataRequired, Length
 
 from audit.certificates.documents import PaperSize
@@ -13,11 +13,18 @@ from audit.certificates.models import BatchFormat
 
 
 class IssueForm(FlaskForm):
-    """Only the CSRF token: everything on the certificate comes from the inspection."""
+    """The CSRF token and the verification URL shown on the page (signed, see `addresses.py`); everything else on
+    the certificate comes from the inspection."""
+
+    verification = HiddenField(validators=[DataRequired()])
 
 
 class RevokeForm(FlaskForm):
     reason = TextAreaField(_l("Why is the certificate revoked?"), validators=[DataRequired(), Length(max=2000)])
+
+
+class RegenerateSignForm(FlaskForm):
+    sign_reason = TextAreaField(_l("Why is the sign made again?"), validators=[DataRequired(), Length(max=2000)])
 
 
 class BatchForm(FlaskForm):

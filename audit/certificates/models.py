@@ -1,9 +1,11 @@
-"""Certificates, their revocations, the yearly number counter and batch print jobs.
+"""Certificates, their revocations, new files of their signs, the yearly number counter and batch print jobs.
 
-An issued certificate never changes: every fact on it (number, dates, address, organisation, score, the signed
-PDF's sha256) is written once. What happens to it later is recorded elsewhere, so the issued row stays as it was:
-a revocation is a row of its own (`CertificateRevocation`), and a newer certificate for the same building names
-the one it supersedes (`Certificate.supersedes_id`). Its status is worked out from these (see `status.py`).
+An issued certificate never changes: every fact on it (number, dates, address, organisation, score, token) is
+written once. What happens to it later is recorded elsewhere, so the issued row stays as it was: a revocation is a
+row of its own (`CertificateRevocation`), and a newer certificate for the same building names the one it
+supersedes (`Certificate.supersedes_id`). Its status is worked out from these (see `status.py`). The one exception
+is the stored sign (its file, sha256 and printed address): an admin may replace it, and only together with a
+`CertificateSignRegeneration` row that keeps who, when, why and the old file's sha256 and address.
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ from audit.enums import enum_column_type
 from audit.errors import ImmutableError, InvalidTransition
 from audit.inspections.models import Inspection
 
+#: A stored base address is http(s), without a trailing slash (SQL, for CHECK constraints).
+BASE_URL_RULE = "({column} LIKE 'http://%' OR {column} LIKE 'https://%') AND {column} NOT LIKE '%/'"
+
+
+def verification_url(base_url: str, token: str) -> str:
+    """The public address of a certificate's verification page, as printed in its QR code."""
+    return f"{base_url}/v/{token}"
+
 
 class Certificate(Base):
     __tablename__ = "certificates"
@@ -50,6 +60,7 @@ class Certificate(Base):
         CheckConstraint("length(public_token) >= 22", name="token_length"),
         CheckConstraint("length(pdf_sha256) = 64", name="sha256_length"),
         CheckConstraint("supersedes_id IS NULL OR supersedes_id <> id", name="supersedes_other"),
+        CheckConstraint(BASE_URL_RULE.format(column="public_base_url"), name="public_base_url_form"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,7 +92,10 @@ class Certificate(Base):
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     #: The secret in the public verification URL (`/v/<token>`): 256 random bits, never a sequence.
     public_token: Mapped[str] = mapped_column(String(64), unique=True)
-    #: The sign as issued (A4, Swedish) and its sha256, so a printed or mailed copy can be checked later.
+    #: The app's public address the sign points to (`<public_base_url>/v/<token>`), as it was when the stored sign
+    #: was made; every later rendering of the sign (other sizes, languages, batches) prints the same.
+    public_base_url: Mapped[str] = mapped_column(String(200))
+    #: The stored sign (A4, Swedish) and its sha256, so a printed or mailed copy can be checked later.
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     sign_pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
@@ -95,10 +109,27 @@ class Certificate(Base):
     revocation: Mapped[CertificateRevocation | None] = relationship(
         back_populates="certificate", uselist=False, lazy="joined"
     )
+    sign_regenerations: Mapped[list[CertificateSignRegeneration]] = relationship(
+        back_populates="certificate", order_by="CertificateSignRegeneration.id"
+    )
 
     @property
     def address(self) -> str:
         return f"{self.street_address}, {self.postcode} {self.city}"
+
+    @property
+    def verification_url(self) -> str:
+        return verification_url(self.public_base_url, self.public_token)
+
+    @property
+    def issued_sha256(self) -> str:
+        """The sha256 of the sign made at issue (kept by the first regeneration once the sign has been replaced)."""
+        return self.sign_regenerations[0].old_sha256 if self.sign_regenerations else self.pdf_sha256
+
+    @property
+    def issued_verification_url(self) -> str:
+        first = self.sign_regenerations[0] if self.sign_regenerations else None
+        return verification_url(first.old_base_url if first else self.public_base_url, self.public_token)
 
     def status(self, today: date) -> CertificateStatus:
         return certificate_status(
@@ -125,6 +156,43 @@ class CertificateRevocation(Base):
 
     certificate: Mapped[Certificate] = relationship(back_populates="revocation")
     revoked_by: Mapped[User] = relationship()
+
+
+class CertificateSignRegeneration(Base):
+    """An admin's new file for a certificate's stored sign: same number and token, possibly another address.
+
+    Who, when and why, and the sha256 and address of the file it replaced and of the new one. Never changed.
+    """
+
+    __tablename__ = "certificate_sign_regenerations"
+    __table_args__ = (
+        CheckConstraint("length(trim(reason)) > 0", name="reason_given"),
+        CheckConstraint("length(old_sha256) = 64 AND length(new_sha256) = 64", name="sha256_length"),
+        CheckConstraint("old_sha256 <> new_sha256", name="new_file"),
+        CheckConstraint(BASE_URL_RULE.format(column="old_base_url"), name="old_base_url_form"),
+        CheckConstraint(BASE_URL_RULE.format(column="new_base_url"), name="new_base_url_form"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    regenerated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    regenerated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    old_sha256: Mapped[str] = mapped_column(String(64))
+    new_sha256: Mapped[str] = mapped_column(String(64))
+    old_base_url: Mapped[str] = mapped_column(String(200))
+    new_base_url: Mapped[str] = mapped_column(String(200))
+
+    certificate: Mapped[Certificate] = relationship(back_populates="sign_regenerations")
+    regenerated_by: Mapped[User] = relationship()
+
+    @property
+    def old_verification_url(self) -> str:
+        return verification_url(self.old_base_url, self.certificate.public_token)
+
+    @property
+    def new_verification_url(self) -> str:
+        return verification_url(self.new_base_url, self.certificate.public_token)
 
 
 class CertificateCounter(Base):
@@ -204,11 +272,35 @@ class BatchJob(Base):
         self.errors = [*self.errors, {"number": "", "error": error}]
 
 
+#: What a regeneration of the sign replaces on the certificate.
+SIGN_COLUMNS = frozenset({"sign_pdf", "pdf_sha256", "public_base_url"})
+_FINAL = Certificate | CertificateRevocation | CertificateSignRegeneration
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_changes_to_issued_certificates(session: Session, _context: Any, _instances: Any) -> None:
-    """Issued certificates and revocations are final: never updated, never deleted (only with their organisation)."""
+    """Issued certificates, revocations and regenerations are final: never updated, never deleted (only with their
+    organisation). Only the stored sign may be replaced, and only with a regeneration that records it."""
+    recorded = {
+        (id(obj.certificate), obj.new_sha256, obj.new_base_url)
+        for obj in session.new
+        if isinstance(obj, CertificateSignRegeneration)
+    }
     for obj in (*session.dirty, *session.deleted):
-        if isinstance(obj, Certificate | CertificateRevocation) and (obj in session.deleted or _changed_columns(obj)):
+        if not isinstance(obj, _FINAL):
+            continue
+        changed = set(_changed_columns(obj))
+        deleted = obj in session.deleted
+        sign_replaced = (
+            isinstance(obj, Certificate)
+            and not deleted
+            and bool(changed)
+            and changed <= SIGN_COLUMNS
+            and (id(obj), obj.pdf_sha256, obj.public_base_url) in recorded
+        )
+        if sign_replaced:
+            continue
+        if deleted or changed:
             raise ImmutableError(f"{obj!r} is issued and can no longer change")
 
 

@@ -1,11 +1,12 @@
-"""Issuing and revoking certificates, finding them, and the facts the public may see."""
+"""Issuing and revoking certificates, regenerating their stored signs, finding them, and the facts the public may
+see."""
 
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,16 +14,19 @@ from sqlalchemy.orm import Session, selectinload
 
 from audit.accounts.models import User
 from audit.buildings.models import Building
-from audit.certificates.models import Certificate, CertificateCounter, CertificateRevocation
+from audit.certificates.addresses import new_token, verification_base_url
+from audit.certificates.models import (
+    Certificate,
+    CertificateCounter,
+    CertificateRevocation,
+    CertificateSignRegeneration,
+)
 from audit.certificates.numbering import format_number, valid_until
 from audit.certificates.status import CertificateStatus, local_date, today_in_sweden
 from audit.database import lock_for_write, utcnow
 from audit.errors import N_, DomainError
 from audit.inspections.models import Inspection, InspectionKind, InspectionStatus
 from audit.inspections.services import lock_inspection
-
-#: Bytes of randomness in a verification token (256 bits; the brief asks for at least 128).
-TOKEN_BYTES = 32
 
 
 class CertificateRefused(DomainError):
@@ -78,17 +82,22 @@ def issue_certificate(
     inspection: Inspection,
     render_sign: Callable[[Certificate], bytes],
     *,
+    base_url: str | None = None,
+    token: str | None = None,
     today: date | None = None,
 ) -> Certificate:
     """Issue the certificate of an approved, passing certification inspection.
 
     `render_sign` makes the sign's PDF (A4, Swedish) from the new certificate; its bytes and sha256 are stored
-    with it. Raises CertificateRefused, creating nothing, when the inspection cannot give a certificate.
+    with it. The sign points to `<base_url>/v/<token>` (by default the address of a sign made now, and a new
+    token). Raises CertificateRefused, creating nothing, when the inspection cannot give a certificate.
     """
     lock_inspection(session, inspection)
     problem = issue_problem(inspection)
     if problem is not None:
         raise problem
+    # Only approved inspections get this far, and those have been submitted (a check constraint says so).
+    inspected_on = local_date(cast(datetime, inspection.submitted_at))
     existing = certificate_for_inspection(session, inspection)
     if existing is not None:
         raise CertificateRefused(
@@ -97,7 +106,7 @@ def issue_certificate(
     issued_on = today or today_in_sweden()
     sequence = _next_sequence(session, issued_on.year)  # from here on, issuers take turns until the commit
     previous = latest_certificate(session, inspection.building_id)
-    if previous is not None and previous.inspected_on > local_date(inspection.submitted_at):
+    if previous is not None and previous.inspected_on > inspected_on:
         raise CertificateRefused(
             N_("Certificate %(number)s is based on a later inspection of this building."), number=previous.number
         )
@@ -117,12 +126,13 @@ def issue_certificate(
         property_designation=building.property_designation,
         organisation_name=inspection.organisation.name,
         score=inspection.score_total,
-        inspected_on=local_date(inspection.submitted_at),  # type: ignore[arg-type] (checked above)
+        inspected_on=inspected_on,
         issued_on=issued_on,
         valid_until=valid_until(issued_on, checklist.pass_rule.validity_months),
         issued_at=utcnow(),
         issued_by_id=actor.id,
-        public_token=secrets.token_urlsafe(TOKEN_BYTES),
+        public_token=token or new_token(),
+        public_base_url=base_url or verification_base_url(),
     )
     pdf = render_sign(certificate)
     certificate.sign_pdf = pdf
@@ -150,6 +160,54 @@ def revoke_certificate(
     session.add(revocation)
     session.flush()
     return revocation
+
+
+def regenerate_sign(
+    session: Session,
+    actor: User,
+    certificate: Certificate,
+    reason: str,
+    render_sign: Callable[[Certificate], bytes],
+    *,
+    base_url: str | None = None,
+    at: datetime | None = None,
+) -> CertificateSignRegeneration:
+    """Replace the stored sign with a new file (same number and token) pointing to `base_url` (by default the
+    address of a sign made now); the regeneration keeps who, when, why and the old file's sha256 and address."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(N_("Write why the sign is made again."))
+    # Two admins at once: the second waits for the first, then replaces the first one's file.
+    lock_for_write(session)
+    session.execute(select(Certificate.id).where(Certificate.id == certificate.id).with_for_update())
+    session.refresh(certificate, ["revocation", "pdf_sha256", "public_base_url"])
+    if certificate.revocation is not None:
+        raise DomainError(
+            N_("Certificate %(number)s is revoked: its sign is not made again."), number=certificate.number
+        )
+    old_sha256, old_base_url = certificate.pdf_sha256, certificate.public_base_url
+    # The changed certificate may reach the database only together with its regeneration (see models.py).
+    with session.no_autoflush:
+        certificate.public_base_url = base_url or verification_base_url()
+        pdf = render_sign(certificate)
+    new_sha256 = hashlib.sha256(pdf).hexdigest()
+    if new_sha256 == old_sha256:
+        session.refresh(certificate, ["public_base_url"])
+        raise DomainError(N_("The new sign would be the same file as the stored one: nothing was changed."))
+    regeneration = CertificateSignRegeneration(
+        certificate=certificate,
+        reason=reason[:2000],
+        regenerated_by_id=actor.id,
+        regenerated_at=at or utcnow(),
+        old_sha256=old_sha256,
+        new_sha256=new_sha256,
+        old_base_url=old_base_url,
+        new_base_url=certificate.public_base_url,
+    )
+    certificate.sign_pdf, certificate.pdf_sha256 = pdf, new_sha256
+    session.add(regeneration)
+    session.flush()
+    return regeneration
 
 
 def certificate_by_token(session: Session, token: str) -> Certificate | None:

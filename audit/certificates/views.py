@@ -6,18 +6,26 @@ from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask import send_file as flask_send_file
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
 
 from audit.access import ADMINS, REVIEWERS, STAFF, allow, get_scoped_or_404, public
 from audit.buildings.models import Area, Building
 from audit.certificates import batch
-from audit.certificates.documents import PaperSize, issued_sign, render_sign, sign_facts, verification_url
-from audit.certificates.forms import BatchForm, IssueForm, RevokeForm
-from audit.certificates.models import BatchFormat, BatchJob, BatchStatus, Certificate
+from audit.certificates.addresses import (
+    accepted_verification_url,
+    names_another_host,
+    offer_verification_url,
+    verification_base_url,
+)
+from audit.certificates.documents import PaperSize, issued_sign, render_sign, sign_facts
+from audit.certificates.forms import BatchForm, IssueForm, RegenerateSignForm, RevokeForm
+from audit.certificates.models import BatchFormat, BatchJob, BatchStatus, Certificate, verification_url
 from audit.certificates.report import render_report
 from audit.certificates.services import (
     building_certificates,
@@ -27,6 +35,7 @@ from audit.certificates.services import (
     issue_certificate,
     issue_problem,
     latest_certificate,
+    regenerate_sign,
     revoke_certificate,
 )
 from audit.certificates.status import today_in_sweden
@@ -37,6 +46,7 @@ from audit.extensions import db, limiter
 from audit.i18n import LANGUAGES, current_language
 from audit.inspections.models import Inspection
 from audit.inspections.views import inspection_or_404
+from audit.settings import Settings
 
 bp = Blueprint("certificates", __name__)
 
@@ -49,7 +59,7 @@ def _today() -> date:
 
 @bp.get("/certificates/")
 @allow(STAFF)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     certificates = db.session.scalars(
         select(Certificate)
         .where(Certificate.organisation_id == current_user.organisation_id)
@@ -64,12 +74,20 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.post("/inspections/<int:inspection_id>/certificate")
 @allow(REVIEWERS)
-def issue(inspection_id: int):  # type: ignore[no-untyped-def]
+def issue(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
-    if not IssueForm().validate_on_submit():
+    form = IssueForm()
+    if not form.validate_on_submit():
         abort(400)
+    accepted = accepted_verification_url(form.verification.data or "", inspection.id)
+    if accepted is None:
+        flash(_("The address for the QR code has changed since the page was shown: check it and issue again."), "error")
+        return redirect(url_for("inspections.result", inspection_id=inspection_id), 303)
+    base_url, token = accepted
     try:
-        certificate = issue_certificate(db.session, current_user.user, inspection, issued_sign, today=_today())
+        certificate = issue_certificate(
+            db.session, current_user.user, inspection, issued_sign, base_url=base_url, token=token, today=_today()
+        )
     except DomainError as exc:
         db.session.rollback()
         flash(exc.translated(), "error")
@@ -80,27 +98,44 @@ def issue(inspection_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/certificates/<int:certificate_id>")
 @allow(STAFF)
-def show(certificate_id: int):  # type: ignore[no-untyped-def]
-    certificate = get_scoped_or_404(Certificate, certificate_id)
-    return render_template(
+def show(certificate_id: int) -> ResponseReturnValue:
+    return _certificate_page(get_scoped_or_404(Certificate, certificate_id))
+
+
+def _certificate_page(certificate: Certificate, refused: dict[str, FlaskForm] | None = None) -> ResponseReturnValue:
+    """The certificate's page; `refused`: a form that was sent and refused, by name, shown as it was typed (422)."""
+    new_url = verification_url(verification_base_url(), certificate.public_token)
+    # Empty forms (formdata=None) unless refused: a posted form would fill every form with a field of its name.
+    forms = {"revoke_form": RevokeForm(formdata=None), "regenerate_form": RegenerateSignForm(formdata=None)}
+    forms.update(refused or {})
+    page = render_template(
         "certificates/show.html",
         certificate=certificate,
         status=certificate.status(_today()),
-        url=verification_url(certificate.public_token),
         history=building_certificates(db.session, certificate.building),
-        revoke_form=RevokeForm(),
+        new_url=new_url,
+        served_elsewhere=names_another_host(new_url),
+        **forms,
     )
+    return (page, 422) if refused else page
+
+
+def _refused(certificate_id: int, message: str, refused: dict[str, FlaskForm]) -> ResponseReturnValue:
+    db.session.rollback()
+    flash(message, "error")
+    return _certificate_page(get_scoped_or_404(Certificate, certificate_id), refused)
 
 
 @bp.get("/certificates/<int:certificate_id>/sign.pdf")
 @allow(STAFF)
-def sign(certificate_id: int):  # type: ignore[no-untyped-def]
+def sign(certificate_id: int) -> ResponseReturnValue:
     """`?size=A3`, `?language=en`. A4 Swedish is the stored, issued document (its sha256 is on record); the other
     sizes and languages are made from the same facts."""
     certificate = get_scoped_or_404(Certificate, certificate_id)
     size = PaperSize.a3 if request.args.get("size", "").upper() == "A3" else PaperSize.a4
     # Not `lang`: that one also switches the user's own pages to the language (audit/i18n.py).
-    language = request.args.get("language") if request.args.get("language") in LANGUAGES else "sv"
+    requested = request.args.get("language", "")
+    language = requested if requested in LANGUAGES else "sv"
     if size is PaperSize.a4 and language == "sv":
         data = certificate.sign_pdf
     else:
@@ -110,25 +145,38 @@ def sign(certificate_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/certificates/<int:certificate_id>/revoke")
 @allow(ADMINS)
-def revoke(certificate_id: int):  # type: ignore[no-untyped-def]
+def revoke(certificate_id: int) -> ResponseReturnValue:
     certificate = get_scoped_or_404(Certificate, certificate_id)
     form = RevokeForm()
     if not form.validate_on_submit():
-        flash(_("Write why the certificate is revoked."), "error")
-        return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
+        return _refused(certificate_id, _("Write why the certificate is revoked."), {"revoke_form": form})
     try:
         revoke_certificate(db.session, current_user.user, certificate, form.reason.data or "")
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.translated(), "error")
-        return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
+        return _refused(certificate_id, exc.translated(), {"revoke_form": form})
     flash(_("Certificate %(number)s was revoked.", number=certificate.number), "success")
+    return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
+
+
+@bp.post("/certificates/<int:certificate_id>/sign/regenerate")
+@allow(ADMINS)
+def regenerate(certificate_id: int) -> ResponseReturnValue:
+    """A new file for the stored sign (same number and token), pointing to the address a sign made now prints."""
+    certificate = get_scoped_or_404(Certificate, certificate_id)
+    form = RegenerateSignForm()
+    if not form.validate_on_submit():
+        return _refused(certificate_id, _("Write why the sign is made again."), {"regenerate_form": form})
+    try:
+        regenerate_sign(db.session, current_user.user, certificate, form.sign_reason.data or "", issued_sign)
+    except DomainError as exc:
+        return _refused(certificate_id, exc.translated(), {"regenerate_form": form})
+    flash(_("The sign of certificate %(number)s was made again.", number=certificate.number), "success")
     return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
 
 
 @bp.get("/inspections/<int:inspection_id>/report.pdf")
 @allow(STAFF)
-def report(inspection_id: int):  # type: ignore[no-untyped-def]
+def report(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     try:
         data = render_report(inspection, current_language())
@@ -140,7 +188,7 @@ def report(inspection_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/buildings/<int:building_id>/certificates")
 @allow(STAFF)
-def building(building_id: int):  # type: ignore[no-untyped-def]
+def building(building_id: int) -> ResponseReturnValue:
     found = get_scoped_or_404(Building, building_id)
     certificates = building_certificates(db.session, found)
     return render_template("certificates/building.html", building=found, certificates=certificates, today=_today())
@@ -155,11 +203,16 @@ def certificate_panel(inspection: Inspection | None = None, building: Building |
     else:
         certificate = latest_certificate(db.session, building.id) if building is not None else None
         eligible = False
+    can_issue = eligible and current_user.role in REVIEWERS
+    # The exact URL the sign will print, shown before the button is pressed (and issued as shown).
+    offer = offer_verification_url(inspection.id) if can_issue and inspection is not None else None
     return {
         "certificate": certificate,
         "status": certificate.status(_today()) if certificate else None,
-        "can_issue": eligible and current_user.role in REVIEWERS,
-        "form": IssueForm() if eligible else None,
+        "can_issue": can_issue,
+        "form": IssueForm(verification=offer.signed) if offer else None,
+        "url": offer.url if offer else None,
+        "served_elsewhere": offer is not None and names_another_host(offer.url),
     }
 
 
@@ -180,7 +233,7 @@ def _batch_form() -> BatchForm:
 
 @bp.post("/certificates/batch")
 @allow(REVIEWERS)
-def batch_start():  # type: ignore[no-untyped-def]
+def batch_start() -> ResponseReturnValue:
     form = _batch_form()
     if not form.validate_on_submit():
         flash(_("Choose what to print."), "error")
@@ -202,7 +255,7 @@ def batch_start():  # type: ignore[no-untyped-def]
         PaperSize(form.size.data),
         form.language.data or "sv",
     )
-    batch.start_after_commit(db.session(), job.id)
+    batch.start_after_commit(db.session, job.id)
     return redirect(url_for("certificates.batch_show", job_id=job.id), 303)
 
 
@@ -223,20 +276,20 @@ def _job_state(job: BatchJob) -> dict[str, object]:
 
 @bp.get("/certificates/batch/<int:job_id>")
 @allow(REVIEWERS)
-def batch_show(job_id: int):  # type: ignore[no-untyped-def]
+def batch_show(job_id: int) -> ResponseReturnValue:
     job = _job_or_404(job_id)
     return render_template("certificates/batch.html", job=job, state=_job_state(job))
 
 
 @bp.get("/certificates/batch/<int:job_id>/progress")
 @allow(REVIEWERS)
-def batch_progress(job_id: int):  # type: ignore[no-untyped-def]
+def batch_progress(job_id: int) -> ResponseReturnValue:
     return jsonify(_job_state(_job_or_404(job_id)))
 
 
 @bp.get("/certificates/batch/<int:job_id>/download")
 @allow(REVIEWERS)
-def batch_download(job_id: int):  # type: ignore[no-untyped-def]
+def batch_download(job_id: int) -> ResponseReturnValue:
     job = _job_or_404(job_id)
     if job.status is not BatchStatus.finished or not job.result_name:
         abort(404)
@@ -256,13 +309,14 @@ def batch_download(job_id: int):  # type: ignore[no-untyped-def]
 
 
 def _verify_limit() -> str:
-    return current_app.config["TRYGGAHUS"].verify_rate_limit
+    settings: Settings = current_app.config["TRYGGAHUS"]
+    return settings.verify_rate_limit
 
 
 @bp.get("/v/<token>")
 @public
 @limiter.limit(_verify_limit)
-def verify(token: str):  # type: ignore[no-untyped-def]
+def verify(token: str) -> ResponseReturnValue:
     """What anyone who scans the sign may know: status, address, dates, the issuer. Nothing personal."""
     certificate = certificate_by_token(db.session, token)
     if certificate is None:

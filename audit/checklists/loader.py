@@ -20,10 +20,12 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from audit.checklists.schema import Checklist
 
-Path_ = tuple[str | int, ...]
+#: A place in a document: mapping keys (numbers are YAML keys too) and list indexes.
+Path_ = tuple[str | int | float, ...]
 
 _KEY_LINE = re.compile(r"""^\s*(?:-\s*)?key:\s*["']?([A-Z]{2,4}(?:-\d{2})?)\b""")
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -196,9 +198,10 @@ def _data_path(data: Any, loc: Iterable[str | int]) -> Path_:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if (isinstance(node, dict) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and part < len(node)
-        ):
+        # Two branches with one body, so that the type checker knows `part` is an index in the second.
+        if isinstance(node, dict) and part in node:  # noqa: SIM114
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and part == node.get("type"):
             continue  # a discriminated union's tag, not a place in the file
@@ -209,7 +212,7 @@ def _data_path(data: Any, loc: Iterable[str | int]) -> Path_:
     return tuple(path)
 
 
-def _pydantic_message(error: dict[str, Any], path: Path_) -> str:
+def _pydantic_message(error: ErrorDetails, path: Path_) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown field (not part of the checklist format, see checklists/README.md)"

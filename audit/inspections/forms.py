@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
 from wtforms.validators import DataRequired, Length, Optional
 
 from audit.inspections.models import InspectionKind
@@ -28,3 +28,7 @@ class ReviewForm(FlaskForm):
 
 class ReturnForm(FlaskForm):
     comment = TextAreaField(_l("What the inspector should do"), validators=[DataRequired(), Length(max=5000)])
+
+
+class DiscardForm(FlaskForm):
+    reason = TextAreaField(_l("Why the draft is discarded"), validators=[DataRequired(), Length(max=2000)])

@@ -26,6 +26,7 @@ from audit.checklists.models import ChecklistVersion
 from audit.database import Base, UTCDateTime, utcnow
 from audit.enums import enum_column_type
 from audit.errors import ImmutableError, InvalidTransition
+from audit.inspections.answers import VALUE_DECIMALS, VALUE_DIGITS, AnswerResult
 from audit.inspections.scoring import Response, ScoreCard
 from audit.photos.models import Photo
 
@@ -41,6 +42,8 @@ class InspectionStatus(StrEnum):
     submitted = "submitted"
     approved = "approved"
     returned = "returned"
+    #: A draft given up with a reason: kept for the record, out of the lists, never changed again.
+    discarded = "discarded"
 
     @property
     def editable(self) -> bool:
@@ -48,19 +51,12 @@ class InspectionStatus(StrEnum):
         return self in (InspectionStatus.draft, InspectionStatus.returned)
 
 
-class AnswerResult(StrEnum):
-    passed = "pass"
-    failed = "fail"
-    not_applicable = "na"
-    #: A text item's note: kept, never scored.
-    noted = "noted"
-
-
 _S = InspectionStatus
 
 
 class Inspection(Base):
-    """The state machine: draft → submitted → approved, or submitted → returned → submitted again.
+    """The state machine: draft → submitted → approved, or submitted → returned → submitted again; a draft may
+    instead be discarded (with a reason) and then stays as it is.
 
     Transitions happen only through the methods below, which refuse invalid moves; the CHECK constraints make
     the database refuse rows that no sequence of valid moves could produce.
@@ -69,7 +65,7 @@ class Inspection(Base):
     __tablename__ = "inspections"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('draft', 'returned') OR "
+            "status IN ('draft', 'returned', 'discarded') OR "
             "(submitted_at IS NOT NULL AND score_passed IS NOT NULL AND score_card IS NOT NULL)",
             name="submitted_has_score",
         ),
@@ -81,6 +77,15 @@ class Inspection(Base):
         CheckConstraint(
             "status <> 'returned' OR (reviewed_at IS NOT NULL AND review_comment IS NOT NULL)",
             name="returned_has_comment",
+        ),
+        CheckConstraint(
+            "status <> 'discarded' OR (submitted_at IS NULL AND reviewed_at IS NULL AND discarded_by_id IS NOT NULL "
+            "AND discarded_at IS NOT NULL AND length(trim(discard_reason)) > 0)",
+            name="discarded_has_reason",
+        ),
+        CheckConstraint(
+            "status = 'discarded' OR (discarded_by_id IS NULL AND discarded_at IS NULL AND discard_reason IS NULL)",
+            name="only_discarded_has_discard",
         ),
         CheckConstraint("score_total IS NULL OR (score_total >= 0 AND score_total <= 1)", name="score_range"),
     )
@@ -107,12 +112,17 @@ class Inspection(Base):
     score_total: Mapped[Decimal | None] = mapped_column(Numeric(7, 6))
     score_passed: Mapped[bool | None]
     score_card: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: Who discarded the draft, when and why (set only on discarded inspections).
+    discarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    discard_reason: Mapped[str | None] = mapped_column(Text)
 
     organisation: Mapped[Organisation] = relationship()
     building: Mapped[Building] = relationship()
     checklist_version: Mapped[ChecklistVersion] = relationship()
     inspector: Mapped[User] = relationship(foreign_keys=[inspector_id])
     reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+    discarded_by: Mapped[User | None] = relationship(foreign_keys=[discarded_by_id])
     answers: Mapped[list[Answer]] = relationship(
         back_populates="inspection", cascade="all, delete-orphan", order_by="Answer.item_key"
     )
@@ -149,6 +159,16 @@ class Inspection(Base):
         self.review_comment = comment.strip()
         self.reviewer = reviewer
 
+    def discard(self, actor: User, reason: str, at: datetime | None = None) -> None:
+        """Give up a draft that will not be submitted (started twice, wrong building); the reason is kept."""
+        self._require("discarded", _S.draft)
+        if not reason.strip():
+            raise ValueError("a discarded draft needs a reason")
+        self.status = _S.discarded
+        self.discarded_by = actor
+        self.discarded_at = at or utcnow()
+        self.discard_reason = reason.strip()
+
     def responses(self) -> dict[str, Response]:
         return {answer.item_key: answer.response() for answer in self.answers}
 
@@ -173,8 +193,8 @@ class Answer(Base):
     #: The outcome: given by the inspector for pass/fail items and N/A, worked out from the value or choice for
     #: the others. NULL while only a comment has been written.
     result: Mapped[AnswerResult | None] = mapped_column(enum_column_type(AnswerResult, "answer_result"))
-    #: The measured value (measurement) or the step (scale).
-    value: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    #: The measured value (measurement) or the step (scale), exactly as judged (see `audit.inspections.answers`).
+    value: Mapped[Decimal | None] = mapped_column(Numeric(VALUE_DIGITS, VALUE_DECIMALS))
     #: The chosen option's key (choice items).
     choice: Mapped[str | None] = mapped_column(String(40))
     #: The note of a text item.
@@ -205,12 +225,13 @@ class Answer(Base):
 
 @event.listens_for(Session, "before_flush")
 def _refuse_changes_to_final_inspections(session: Session, _context: Any, _instances: Any) -> None:
-    """Answers and photos of a submitted or approved inspection, and an approved inspection itself, never change."""
+    """Answers and photos of a submitted, approved or discarded inspection, and an approved or discarded inspection
+    itself, never change."""
     for obj in (*session.dirty, *session.new, *session.deleted):
         if isinstance(obj, Answer | Photo) and obj.inspection is not None and not obj.inspection.status.editable:
             raise ImmutableError(f"inspection {obj.inspection.id} is {obj.inspection.status}: its answers are final")
         if isinstance(obj, Inspection) and obj in session.dirty and session.is_modified(obj):
             history = inspect(obj).attrs.status.history
             stored_status = (history.deleted or history.unchanged or [None])[0]
-            if stored_status == InspectionStatus.approved:
-                raise ImmutableError(f"inspection {obj.id} is approved and can no longer change")
+            if stored_status in (InspectionStatus.approved, InspectionStatus.discarded):
+                raise ImmutableError(f"inspection {obj.id} is {stored_status} and can no longer change")

@@ -236,7 +236,9 @@ def evaluate_item(section: Section, item: Item, features: frozenset[Feature], re
     if not item.is_scored:
         answered = response is not None and bool(response.text and response.text.strip())
         return result(Outcome.recorded if answered else Outcome.unanswered)
-    passes = item_passes(item, response) if response is not None else None
+    if response is None:
+        return result(Outcome.unanswered)
+    passes = item_passes(item, response)
     if passes is None:
         return result(Outcome.unanswered)
     return result(Outcome.passed if passes else Outcome.failed, item_score(item, response))

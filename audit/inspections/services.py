@@ -4,34 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from audit.accounts.models import Actor, User
+from audit.accounts.models import Actor, Role, User
 from audit.buildings.models import Building
 from audit.checklists.models import ChecklistVersion
-from audit.checklists.schema import (
-    AnswerType,
-    ChoiceAnswer,
-    Item,
-    MeasurementAnswer,
-    ScaleAnswer,
-    is_applicable,
-)
+from audit.checklists.schema import is_applicable
 from audit.database import lock_for_write, utcnow
 from audit.errors import N_, DomainError
-from audit.inspections.models import Answer, AnswerResult, Inspection, InspectionKind
-from audit.inspections.scoring import Response, ScoreCard, item_passes, score
+from audit.inspections.answers import AnswerInput, AnswerResult, InvalidAnswer, check_answer
+from audit.inspections.models import Answer, Inspection, InspectionKind, InspectionStatus
+from audit.inspections.scoring import ScoreCard, score
 from audit.inspections.walk import build_walk
 from audit.remediation.follow_up import inspection_checklist, plan_follow_up
-
-
-class InvalidAnswer(DomainError):
-    """An answer that does not fit its checklist item."""
 
 
 class IncompleteInspection(DomainError):
@@ -65,20 +55,44 @@ def check_inspector(actor: Actor, inspection: Inspection) -> None:
         raise NotInspector(N_("Only the inspector who made the inspection can change or submit it."))
 
 
-@dataclass(frozen=True, slots=True)
-class AnswerInput:
-    """One answer as the inspector gives it; `result` is 'pass', 'fail' or 'na' (or omitted for values)."""
+class DraftExists(DomainError):
+    """The building has a draft of this kind already: it is continued (or discarded), not started twice."""
 
-    result: AnswerResult | None = None
-    value: Decimal | float | str | None = None
-    choice: str | None = None
-    text: str | None = None
-    comment: str | None = None
+    def __init__(self, draft_id: int) -> None:
+        super().__init__(N_("This building already has a draft of this kind: continue it, or discard it first."))
+        self.draft_id = draft_id
+
+
+def open_drafts(session: Session, building_id: int) -> list[Inspection]:
+    """The building's drafts, oldest first: what "Start inspection" offers to continue."""
+    return list(
+        session.scalars(
+            select(Inspection)
+            .where(Inspection.building_id == building_id, Inspection.status == InspectionStatus.draft)
+            .options(joinedload(Inspection.inspector))
+            .order_by(Inspection.id)
+        )
+    )
 
 
 def start_inspection(
     session: Session, actor: User, building: Building, kind: InspectionKind, checklist_version: ChecklistVersion
 ) -> Inspection:
+    # The building's row lock (SQLite: the write lock) makes two starts at once take turns, so the second one
+    # sees the first one's draft.
+    lock_for_write(session)
+    session.execute(select(Building.id).where(Building.id == building.id).with_for_update())
+    existing = session.scalar(
+        select(Inspection.id)
+        .where(
+            Inspection.building_id == building.id,
+            Inspection.kind == kind,
+            Inspection.status == InspectionStatus.draft,
+        )
+        .limit(1)
+    )
+    if existing is not None:
+        raise DraftExists(existing)
     inspection = Inspection(
         organisation_id=building.organisation_id,
         building=building,
@@ -143,51 +157,9 @@ def check_editable(inspection: Inspection) -> None:
         raise FinalInspection(N_("The inspection has been submitted: its answers and photos are final."))
 
 
-def _value(raw: Decimal | float | str | None) -> Decimal | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        value = Decimal(str(raw).replace(",", "."))
-    except InvalidOperation:
-        raise InvalidAnswer(N_("'%(value)s' is not a number."), value=str(raw)[:40]) from None
-    if not value.is_finite() or abs(value) >= Decimal("1e9"):
-        raise InvalidAnswer(N_("'%(value)s' is not a usable measurement."), value=str(raw)[:40])
-    return value
-
-
-def _result_for(item: Item, given: AnswerInput, value: Decimal | None) -> AnswerResult | None:
-    """The stored outcome: the inspector's for pass/fail and N/A, worked out from the value or choice otherwise."""
-    if given.result is AnswerResult.not_applicable:
-        if not item.na_allowed:
-            raise InvalidAnswer(N_("%(key)s cannot be answered 'not applicable'."), key=item.key)
-        return AnswerResult.not_applicable
-    spec = item.answer
-    if spec.type != AnswerType.pass_fail and given.result is not None:
-        raise InvalidAnswer(N_("%(key)s is answered with a value or a choice, not pass or fail."), key=item.key)
-    if spec.type == AnswerType.pass_fail:
-        if given.result not in (None, AnswerResult.passed, AnswerResult.failed):
-            raise InvalidAnswer(N_("%(key)s is answered pass or fail."), key=item.key)
-        return given.result
-    if spec.type == AnswerType.text:
-        return AnswerResult.noted if given.text and given.text.strip() else None
-    if isinstance(spec, ScaleAnswer) and value is not None and not spec.min <= value <= spec.max:
-        raise InvalidAnswer(
-            N_("%(key)s takes a value from %(min)d to %(max)d."), key=item.key, min=spec.min, max=spec.max
-        )
-    if isinstance(spec, ScaleAnswer | MeasurementAnswer) and value is None:
-        return None
-    if isinstance(spec, ChoiceAnswer):
-        if given.choice is None:
-            return None
-        if spec.option(given.choice) is None:
-            raise InvalidAnswer(N_("'%(choice)s' is not an option of %(key)s."), choice=given.choice[:40], key=item.key)
-    passes = item_passes(item, Response(value=None if value is None else float(value), choice=given.choice))
-    return None if passes is None else (AnswerResult.passed if passes else AnswerResult.failed)
-
-
 @dataclass(frozen=True, slots=True)
 class SavedAnswer:
-    """An answer as `save_answer` stored it (the columns `answer_json` shows)."""
+    """An answer as `save_answer` stored it (the columns the API's `Answer` shows)."""
 
     item_key: str
     result: AnswerResult | None
@@ -223,15 +195,14 @@ def save_answer(
     section, item = found
     if not is_applicable(section, item, inspection.building.features):
         raise InvalidAnswer(N_("%(key)s does not apply to this building."), key=item_key)
-    is_na = given.result is AnswerResult.not_applicable
-    value = None if is_na else _value(given.value)
+    checked = check_answer(item, given)
     saved = SavedAnswer(
         item_key=item_key,
-        result=_result_for(item, given, value),
-        value=value,
-        choice=None if is_na else given.choice,
-        text=given.text,
-        comment=given.comment,
+        result=checked.result,
+        value=checked.value,
+        choice=checked.choice,
+        text=checked.text,
+        comment=checked.comment,
         revision=1,
         answered_at=utcnow(),
     )
@@ -324,4 +295,20 @@ def return_inspection(session: Session, actor: User, inspection: Inspection, com
     _check_reviewer(actor, inspection)
     lock_inspection(session, inspection)
     inspection.return_to_inspector(actor, comment)
+    session.flush()
+
+
+def may_discard(actor: Actor, role: Role, inspection: Inspection) -> bool:
+    """The draft's inspector, or a manager or an admin of its organisation (`role` is the actor's role there)."""
+    return actor.id == inspection.inspector_id or role in (Role.manager, Role.admin)
+
+
+def discard_draft(session: Session, actor: User, role: Role, inspection: Inspection, reason: str) -> None:
+    """Give a draft up with a reason; it is kept, with who discarded it and when, but leaves the lists."""
+    if not may_discard(actor, role, inspection):
+        raise NotInspector(N_("Only the draft's inspector, a manager or an admin can discard it."))
+    if not reason.strip():
+        raise DomainError(N_("Write why the draft is discarded."))
+    lock_inspection(session, inspection)
+    inspection.discard(actor, reason)
     session.flush()

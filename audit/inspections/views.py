@@ -5,46 +5,59 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, selectinload
-from wtforms.fields.choices import SelectChoice
+from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
 
 from audit.access import INSPECTORS, REVIEWERS, STAFF, allow, get_scoped_or_404, own_or_404
+from audit.accounts.models import Role
 from audit.buildings.models import Building, with_feature_list
+from audit.certificates.services import issue_problem
 from audit.checklists.models import ChecklistVersion
 from audit.errors import DomainError
 from audit.extensions import db
 from audit.i18n import current_language, translate_all
-from audit.inspections.forms import ReturnForm, ReviewForm, StartInspectionForm, SubmitForm
+from audit.inspections.filters import InspectionFilter, Verdict
+from audit.inspections.findings import findings
+from audit.inspections.forms import DiscardForm, ReturnForm, ReviewForm, StartInspectionForm, SubmitForm
 from audit.inspections.fragments import item_fragments, section_fragments
 from audit.inspections.models import AnswerResult, Inspection, InspectionKind, InspectionStatus
-from audit.inspections.scoring import Outcome, score
+from audit.inspections.queries import LIST_LIMIT, filter_choices, list_inspections
+from audit.inspections.scoring import score
 from audit.inspections.services import (
     AnswerInput,
+    DraftExists,
     IncompleteInspection,
+    NotInspector,
     approve_inspection,
+    discard_draft,
     mark_share_locked,
+    may_discard,
+    open_drafts,
     return_inspection,
     save_answer,
     start_inspection,
     submit_inspection,
 )
-from audit.inspections.walk import build_walk
+from audit.inspections.walk import FORM_FIELDS, as_typed, build_walk
 from audit.labels import label
 from audit.photos.models import Photo
 from audit.photos.services import photo_response
 from audit.remediation.follow_up import inspection_checklist
+from audit.remediation.queries import inspection_tasks
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 bp.add_app_template_global(item_fragments)
 
 #: The section page's fixed texts: each item repeats several of them, so they are translated once per language.
 WALK_TEXTS = {
-    "pass_": _l("Pass"),
-    "fail": _l("Fail"),
+    "pass_": _l("Met"),
+    "fail": _l("Not met"),
     "na": _l("N/A"),
     "saved": _l("Saved"),
     "critical": _l("Critical"),
@@ -56,7 +69,7 @@ WALK_TEXTS = {
     "notes": _l("Notes"),
     "comment": _l("Comment"),
     "add_photo": _l("Add photo"),
-    "photo_required": _l("A photo is required when this item fails."),
+    "photo_required": _l("A photo is required when this item is not met."),
     "photo_of": _l("Photo"),
     "saving": _l("Saving…"),
     "unsaved": _l("Not saved — will retry"),
@@ -108,26 +121,29 @@ def inspection_or_404(inspection_id: int, *, share_lock: bool = False) -> Inspec
     statement = _INSPECTION_FOR_SHARE if share_lock else _INSPECTION_BY_ID
     found = own_or_404(db.session.scalars(statement, {"inspection_id": inspection_id}).unique().one_or_none())
     if share_lock:
-        mark_share_locked(db.session(), found)
+        mark_share_locked(db.session, found)
     return found
 
 
 @bp.get("/")
 @allow(STAFF)
-def index():  # type: ignore[no-untyped-def]
-    inspections = db.session.scalars(
-        select(Inspection)
-        .where(Inspection.organisation_id == current_user.organisation_id)
-        .options(selectinload(Inspection.building), selectinload(Inspection.inspector))
-        .order_by(Inspection.id.desc())
-        .limit(200)
-    ).all()
-    return render_template("inspections/index.html", inspections=inspections)
+def index() -> ResponseReturnValue:
+    chosen = InspectionFilter.from_args(request.args)
+    organisation_id = current_user.organisation_id
+    return render_template(
+        "inspections/index.html",
+        inspections=list_inspections(db.session, organisation_id, chosen),
+        chosen=chosen,
+        choices=filter_choices(db.session, organisation_id),
+        statuses=list(InspectionStatus),
+        verdicts=list(Verdict),
+        limit=LIST_LIMIT,
+    )
 
 
 @bp.route("/start/<int:building_id>", methods=["GET", "POST"])
 @allow(INSPECTORS)
-def start(building_id: int):  # type: ignore[no-untyped-def]
+def start(building_id: int) -> ResponseReturnValue:
     building = get_scoped_or_404(Building, building_id)
     versions = {version.key: version for version in _latest_versions()}
     form = StartInspectionForm()
@@ -148,15 +164,26 @@ def start(building_id: int):  # type: ignore[no-untyped-def]
             inspection = start_inspection(
                 db.session, current_user.user, building, InspectionKind(form.kind.data), versions[form.checklist.data]
             )
+        except DraftExists as exc:
+            db.session.rollback()
+            form.kind.errors = [*form.kind.errors, exc.translated()]
+            status = 409
         except DomainError as exc:  # e.g. a follow-up of a building without an approved inspection
             db.session.rollback()
             form.kind.errors = [*form.kind.errors, exc.translated()]
+            status = 422
         else:
             return redirect(url_for("inspections.show", inspection_id=inspection.id))
-    skipped = _skipped_sections(building, versions)
-    return render_template("inspections/start.html", form=form, building=building, skipped=skipped), (
-        422 if form.errors else 200
+    else:
+        status = 422 if form.errors else 200
+    page = render_template(
+        "inspections/start.html",
+        form=form,
+        building=building,
+        skipped=_skipped_sections(building, versions),
+        drafts=open_drafts(db.session, building.id),
     )
+    return page, status
 
 
 def _skipped_sections(building: Building, versions: dict[str, ChecklistVersion]) -> list[Any]:
@@ -171,7 +198,7 @@ def _skipped_sections(building: Building, versions: dict[str, ChecklistVersion])
 
 @bp.get("/<int:inspection_id>")
 @allow(STAFF)
-def show(inspection_id: int):  # type: ignore[no-untyped-def]
+def show(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     walk = build_walk(inspection)
     return render_template(
@@ -179,24 +206,31 @@ def show(inspection_id: int):  # type: ignore[no-untyped-def]
         inspection=inspection,
         walk=walk,
         submit_form=SubmitForm(),
-        review_form=ReviewForm(),
-        return_form=ReturnForm(),
+        discard_form=DiscardForm(),
+        may_discard=inspection.status is InspectionStatus.draft
+        and may_discard(current_user, current_user.role, inspection),
     )
 
 
 @bp.get("/<int:inspection_id>/sections/<section_key>")
 @allow(STAFF)
-def section(inspection_id: int, section_key: str):  # type: ignore[no-untyped-def]
-    inspection = inspection_or_404(inspection_id)
+def section(inspection_id: int, section_key: str) -> ResponseReturnValue:
+    return _section_page(inspection_or_404(inspection_id), section_key)
+
+
+def _section_page(inspection: Inspection, section_key: str, typed: bool = False) -> ResponseReturnValue:
+    """The section's page; `typed`: its items as the form sent them (saving was refused), answered with 422."""
     walk = build_walk(inspection)
     state = walk.section(section_key)
     if state is None:
         abort(404)
+    if typed:
+        state = as_typed(state, request.form)
     previous, following = walk.neighbours(section_key)
     editable = inspection.status.editable and inspection.inspector_id == current_user.id
     texts, language = translate_all(WALK_TEXTS), current_language()
     menu = [(other, section_fragments(other.section, language, texts)) for other in walk.progress if other.applicable]
-    return render_template(
+    page = render_template(
         "inspections/section.html",
         inspection=inspection,
         walk=walk,
@@ -207,6 +241,7 @@ def section(inspection_id: int, section_key: str):  # type: ignore[no-untyped-de
         editable=editable,
         t=texts,
     )
+    return (page, 422) if typed else page
 
 
 def _form_answers(state: Any) -> dict[str, AnswerInput]:
@@ -214,7 +249,7 @@ def _form_answers(state: Any) -> dict[str, AnswerInput]:
     given: dict[str, AnswerInput] = {}
     for item_state in state.items:
         key = item_state.item.key
-        fields = {name: request.form.get(f"{name}-{key}") for name in ("result", "value", "choice", "text", "comment")}
+        fields = {name: request.form.get(f"{name}-{key}") for name in FORM_FIELDS}
         if not any(fields.values()):
             continue
         try:
@@ -233,7 +268,7 @@ def _form_answers(state: Any) -> dict[str, AnswerInput]:
 
 @bp.post("/<int:inspection_id>/sections/<section_key>")
 @allow(INSPECTORS)
-def save_section(inspection_id: int, section_key: str):  # type: ignore[no-untyped-def]
+def save_section(inspection_id: int, section_key: str) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     state = build_walk(inspection).section(section_key)
     if state is None:
@@ -244,7 +279,7 @@ def save_section(inspection_id: int, section_key: str):  # type: ignore[no-untyp
     except DomainError as exc:
         db.session.rollback()
         flash(_("Nothing was saved: %(reason)s", reason=exc.translated()), "error")
-        return redirect(url_for("inspections.section", inspection_id=inspection_id, section_key=section_key)), 303
+        return _section_page(inspection_or_404(inspection_id), section_key, typed=True)
     flash(_("The section was saved."), "success")
     following = request.form.get("next_section")
     target = following if following and build_walk(inspection).section(following) else section_key
@@ -253,7 +288,7 @@ def save_section(inspection_id: int, section_key: str):  # type: ignore[no-untyp
 
 @bp.post("/<int:inspection_id>/submit")
 @allow(INSPECTORS)
-def submit(inspection_id: int):  # type: ignore[no-untyped-def]
+def submit(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     if not SubmitForm().validate_on_submit():
         abort(400)
@@ -271,7 +306,7 @@ def submit(inspection_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:inspection_id>/approve")
 @allow(REVIEWERS)
-def approve(inspection_id: int):  # type: ignore[no-untyped-def]
+def approve(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     form = ReviewForm()
     if not form.validate_on_submit():
@@ -279,49 +314,94 @@ def approve(inspection_id: int):  # type: ignore[no-untyped-def]
     try:
         approve_inspection(db.session, current_user.user, inspection, form.comment.data or None)
     except DomainError as exc:
-        flash(exc.translated(), "error")
-        return redirect(url_for("inspections.show", inspection_id=inspection_id))
-    flash(_("The inspection was approved."), "success")
+        return _refused_review(inspection_id, exc.translated(), {"review_form": form})
+    flash(_("The inspection was confirmed."), "success")
     return redirect(url_for("inspections.result", inspection_id=inspection_id))
 
 
 @bp.post("/<int:inspection_id>/return")
 @allow(REVIEWERS)
-def return_(inspection_id: int):  # type: ignore[no-untyped-def]
+def return_(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     form = ReturnForm()
     if not form.validate_on_submit():
-        flash(_("Write what the inspector should do."), "error")
-        return redirect(url_for("inspections.show", inspection_id=inspection_id))
+        message = form.comment.errors[0] if form.comment.data else _("Write what the inspector should do.")
+        return _refused_review(inspection_id, str(message), {"return_form": form})
     try:
         return_inspection(db.session, current_user.user, inspection, form.comment.data or "")
     except DomainError as exc:
+        return _refused_review(inspection_id, exc.translated(), {"return_form": form})
+    flash(_("The inspection was returned to the inspector."), "success")
+    return redirect(url_for("inspections.result", inspection_id=inspection_id))
+
+
+@bp.post("/<int:inspection_id>/discard")
+@allow(STAFF - {Role.viewer})
+def discard(inspection_id: int) -> ResponseReturnValue:
+    inspection = inspection_or_404(inspection_id)
+    form = DiscardForm()
+    if not form.validate_on_submit():
+        flash(_("Write why the draft is discarded."), "error")
+        return redirect(url_for("inspections.show", inspection_id=inspection_id, _anchor="discard"))
+    try:
+        discard_draft(db.session, current_user.user, current_user.role, inspection, form.reason.data or "")
+    except NotInspector:
+        abort(403)
+    except DomainError as exc:
         flash(exc.translated(), "error")
         return redirect(url_for("inspections.show", inspection_id=inspection_id))
-    flash(_("The inspection was returned to the inspector."), "success")
-    return redirect(url_for("inspections.show", inspection_id=inspection_id))
+    flash(_("The draft was discarded. It is kept with your reason."), "success")
+    return redirect(url_for("buildings.show", building_id=inspection.building_id))
 
 
 @bp.get("/<int:inspection_id>/result")
 @allow(STAFF)
-def result(inspection_id: int):  # type: ignore[no-untyped-def]
-    inspection = inspection_or_404(inspection_id)
+def result(inspection_id: int) -> ResponseReturnValue:
+    return _result_page(inspection_or_404(inspection_id))
+
+
+def _result_page(inspection: Inspection, refused: dict[str, FlaskForm] | None = None) -> ResponseReturnValue:
+    """The verdict with the review's decision; `refused`: a review form that was refused, shown as typed (422)."""
     checklist = inspection_checklist(inspection)  # a follow-up's carried-over items only
     card = score(checklist, inspection.building.features, inspection.responses())
-    return render_template(
+    approved = inspection.status is InspectionStatus.approved
+    tasks = inspection_tasks(db.session, inspection.id) if approved else {}
+    problem = issue_problem(inspection) if approved else None
+    reviewable = (
+        inspection.status is InspectionStatus.submitted
+        and current_user.role in REVIEWERS
+        and inspection.inspector_id != current_user.id
+    )
+    forms: dict[str, FlaskForm | None] = {
+        "review_form": ReviewForm(formdata=None) if reviewable else None,
+        "return_form": ReturnForm(formdata=None) if reviewable else None,
+    }
+    if reviewable and refused:
+        forms.update(refused)
+    page = render_template(
         "inspections/result.html",
         inspection=inspection,
         card=card,
         checklist=checklist,
-        Outcome=Outcome,
+        findings=findings(inspection, card, checklist, current_language(), tasks),
+        tasks=tasks,
+        no_certificate=problem.translated() if problem else None,
         InspectionStatus=InspectionStatus,
+        **forms,
     )
+    return (page, 422) if refused else page
+
+
+def _refused_review(inspection_id: int, message: str, refused: dict[str, FlaskForm]) -> ResponseReturnValue:
+    db.session.rollback()
+    flash(message, "error")
+    return _result_page(inspection_or_404(inspection_id), refused)
 
 
 @bp.get("/<int:inspection_id>/photos/<int:photo_id>")
 @bp.get("/<int:inspection_id>/photos/<int:photo_id>/<variant>")
 @allow(STAFF)
-def photo(inspection_id: int, photo_id: int, variant: str = "full"):  # type: ignore[no-untyped-def]
+def photo(inspection_id: int, photo_id: int, variant: str = "full") -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     found = get_scoped_or_404(Photo, photo_id)
     if found.inspection_id != inspection.id:

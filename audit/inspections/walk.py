@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session, object_session
@@ -15,9 +17,6 @@ from audit.checklists.schema import Checklist, Item, Section, is_applicable
 from audit.inspections.models import Answer, AnswerResult, Inspection
 from audit.photos.models import Photo
 from audit.remediation.follow_up import follow_up_of, inspection_checklist
-
-if TYPE_CHECKING:  # services import this module
-    from audit.inspections.services import SavedAnswer
 
 #: What the walk shows of an answer and a photo: plain rows, read with two prepared statements (a page shows up
 #: to a hundred answers, and building ORM objects for them costs more than the rest of the query).
@@ -77,12 +76,12 @@ def inspection_layout(inspection: Inspection) -> Layout:
 class ItemState:
     item: Item
     applicable: bool
-    #: The stored answer (columns as in ANSWER_COLUMNS), or None.
-    answer: Row[Any] | None
+    #: The stored answer (columns as in ANSWER_COLUMNS), or None; as typed when saving the section was refused.
+    answer: Row[*tuple[Any, ...]] | TypedAnswer | None
     #: The item's photos as (id, item_key) rows.
-    photos: tuple[Row[Any], ...] = ()
+    photos: tuple[Row[*tuple[Any, ...]], ...] = ()
     #: A follow-up's view of the answer in the inspection it follows up (columns as in ANSWER_COLUMNS), or None.
-    previous: Row[Any] | None = None
+    previous: Row[*tuple[Any, ...]] | None = None
 
     @property
     def answered(self) -> bool:
@@ -121,6 +120,55 @@ class SectionState:
         return len(self.required)
 
 
+#: The fields of one item in the section form (without script): `<field>-<item key>`.
+FORM_FIELDS = ("result", "value", "choice", "text", "comment")
+
+
+@dataclass(frozen=True, slots=True)
+class TypedAnswer:
+    """An item's fields as the section form sent them, when saving was refused: drawn again exactly as typed."""
+
+    item_key: str
+    result: AnswerResult | None
+    #: The typed value as a number where it is one (a scale's step is drawn from it), and as it was typed.
+    value: Decimal | None
+    typed_value: str
+    choice: str | None
+    text: str | None
+    comment: str | None
+    #: The stored answer's revision (0 when there is none), so the page's own saving goes on from there.
+    revision: int
+
+
+def as_typed(state: SectionState, form: Mapping[str, str]) -> SectionState:
+    """The section with every item the form sent shown as it was typed instead of as it is stored."""
+    items = []
+    for item_state in state.items:
+        key = item_state.item.key
+        fields = {name: form.get(f"{name}-{key}") or None for name in FORM_FIELDS}
+        if not any(fields.values()):
+            items.append(item_state)
+            continue
+        result = fields["result"] if fields["result"] in set(AnswerResult) else None
+        raw = fields["value"] or ""
+        try:
+            value: Decimal | None = Decimal(raw.replace(",", ".")) if raw else None
+        except InvalidOperation:
+            value = None
+        typed = TypedAnswer(
+            key,
+            AnswerResult(result) if result else None,
+            value if value is None or value.is_finite() else None,
+            raw,
+            fields["choice"],
+            fields["text"],
+            fields["comment"],
+            item_state.answer.revision if item_state.answer is not None else 0,
+        )
+        items.append(replace(item_state, answer=typed))
+    return replace(state, items=tuple(items))
+
+
 @dataclass(frozen=True, slots=True)
 class SectionProgress:
     """A section's place in the walk without its items: what the section menu and the progress bars show."""
@@ -143,9 +191,9 @@ class Walk:
         self,
         checklist: Checklist,
         layout: Layout,
-        answers: dict[str, Row[Any]],
-        photos: dict[str, list[Row[Any]]],
-        previous: dict[str, Row[Any]],
+        answers: dict[str, Row[*tuple[Any, ...]]],
+        photos: dict[str, list[Row[*tuple[Any, ...]]]],
+        previous: dict[str, Row[*tuple[Any, ...]]],
     ) -> None:
         self._checklist = checklist
         self._layout = layout
@@ -223,7 +271,7 @@ def build_walk(inspection: Inspection, *, with_photos: bool = True) -> Walk:
     session.flush()
     connection = session.connection()
     answers = {row.item_key: row for row in connection.execute(_ANSWERS, params)}
-    photos: dict[str, list[Row[Any]]] = defaultdict(list)
+    photos: dict[str, list[Row[*tuple[Any, ...]]]] = defaultdict(list)
     for photo in connection.execute(_PHOTOS, params) if with_photos else ():
         photos[photo.item_key].append(photo)
     follow_up = follow_up_of(inspection)
@@ -233,31 +281,6 @@ def build_walk(inspection: Inspection, *, with_photos: bool = True) -> Walk:
         else {}
     )
     return Walk(checklist, layout(checklist, inspection.building.features), answers, photos, previous)
-
-
-def answer_json(answer: Answer | SavedAnswer | None, item_key: str) -> dict[str, Any]:
-    """An answer as the API and the page's script see it."""
-    if answer is None:
-        return {
-            "item_key": item_key,
-            "result": None,
-            "value": None,
-            "choice": None,
-            "text": None,
-            "comment": None,
-            "revision": 0,
-            "answered_at": None,
-        }
-    return {
-        "item_key": answer.item_key,
-        "result": answer.result.value if answer.result else None,
-        "value": None if answer.value is None else float(answer.value),
-        "choice": answer.choice,
-        "text": answer.text,
-        "comment": answer.comment,
-        "revision": answer.revision,
-        "answered_at": answer.answered_at.isoformat(),
-    }
 
 
 def answered_keys(session: Session, inspection_id: int) -> set[str]:
@@ -272,16 +295,3 @@ def counted(layout: Layout, answered: set[str]) -> list[tuple[str, bool, int, in
         (key, applies, sum(1 for item_key in required if item_key in answered), len(required))
         for key, applies, required in layout.sections
     ]
-
-
-def progress(inspection: Inspection, answered: set[str]) -> dict[str, Any]:
-    """Answered and total scored, applicable items, per section and overall (what the walk's bars show)."""
-    sections = [
-        {"key": key, "applicable": applies, "answered": done, "total": total}
-        for key, applies, done, total in counted(inspection_layout(inspection), answered)
-    ]
-    return {
-        "answered": sum(s["answered"] for s in sections),
-        "total": sum(s["total"] for s in sections),
-        "sections": sections,
-    }

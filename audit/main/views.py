@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,7 +17,7 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 @public
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     # The public start page: what the product is, and no figures about any organisation.
     if current_user.is_authenticated:
         if current_user.role is Role.contractor:
@@ -30,7 +31,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/healthz")
 @public
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:

@@ -29,7 +29,7 @@ STATUSES = (TaskStatus.open, TaskStatus.in_progress, TaskStatus.done)
 
 
 def _insert(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    ids = []
+    ids: list[int] = []
     for start in range(0, len(rows), BATCH):
         result = connection.execute(insert(table).returning(table.c.id), rows[start : start + BATCH])
         ids.extend(row[0] for row in result)

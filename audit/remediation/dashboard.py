@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased, selectinload
@@ -28,6 +28,8 @@ class BuildingRow:
     state: str
     certificate_number: str | None
     valid_until: date | None
+    #: When its latest certificate was revoked (None unless it was).
+    revoked_at: datetime | None
     open: int
     overdue: int
 
@@ -53,7 +55,7 @@ def certification_overview(session: Session, organisation_id: int, today: date) 
         .scalar_subquery()
     )
     rows = session.execute(
-        select(Building, Certificate.number, Certificate.valid_until, CertificateRevocation.certificate_id)
+        select(Building, Certificate.number, Certificate.valid_until, CertificateRevocation.revoked_at)
         .outerjoin(Certificate, (Certificate.building_id == Building.id) & Certificate.id.in_(latest))
         .outerjoin(CertificateRevocation, CertificateRevocation.certificate_id == Certificate.id)
         .where(Building.organisation_id == organisation_id)
@@ -62,16 +64,16 @@ def certification_overview(session: Session, organisation_id: int, today: date) 
     ).all()
     counts = building_task_counts(session, organisation_id, today)
     buildings = []
-    for building, number, valid_until, revoked in rows:
+    for building, number, valid_until, revoked_at in rows:
         state = (
             NOT_CERTIFIED
             if number is None
             else certificate_status(
-                valid_until=valid_until, revoked=revoked is not None, superseded=False, today=today
+                valid_until=valid_until, revoked=revoked_at is not None, superseded=False, today=today
             ).value
         )
         open_, overdue = counts.get(building.id, (0, 0))
-        buildings.append(BuildingRow(building, state, number, valid_until, open_, overdue))
+        buildings.append(BuildingRow(building, state, number, valid_until, revoked_at, open_, overdue))
     tally = Counter(row.state for row in buildings)
     newer = aliased(Certificate)
     expiring = session.scalars(

@@ -52,26 +52,27 @@ def to_xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -
     """One worksheet with a bold, frozen header row and an autofilter; text cells stored as text, not formulas."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=False)
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]  # the one a new workbook has
     sheet.title = title[:31]
     sheet.append([neutralise(cell) for cell in header])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append([_xlsx_value(cell) for cell in row])
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # never "f": openpyxl would otherwise store "=…" as a formula
             elif isinstance(cell.value, date):
                 cell.number_format = "yyyy-mm-dd"
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
-    for column, name in zip(sheet.columns, header, strict=False):
+    for number, (column, name) in enumerate(zip(sheet.columns, header, strict=False), start=1):
         width = max([len(str(name)), *(len(str(c.value)) for c in list(column)[1:200] if c.value is not None)])
-        sheet.column_dimensions[column[0].column_letter].width = min(60, max(8, width + 2))
+        sheet.column_dimensions[get_column_letter(number)].width = min(60, max(8, width + 2))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Literal
+from typing import Any, Final, Literal
 
 from audit.checklists.schema import Severity
 from audit.remediation.workflow import TaskStatus
@@ -17,7 +17,7 @@ SORTS = ("due", "severity", "status", "building", "item", "assignee", "created")
 DEFAULT_SORT = "due"
 PAGE_SIZE = 50
 #: `assignee=none` lists the tasks nobody has been given yet.
-UNASSIGNED = "none"
+UNASSIGNED: Final = "none"
 
 
 def _positive_int(raw: str | None) -> int | None:
@@ -46,9 +46,9 @@ class TaskFilter:
     def sort_arg(self) -> str:
         return f"-{self.sort}" if self.descending else self.sort
 
-    def to_args(self, **changes: object) -> dict[str, str]:
+    def to_args(self, **changes: Any) -> dict[str, str]:
         """The filter as query arguments (defaults left out), with some fields changed: for links and exports."""
-        changed = replace(self, **changes) if changes else self  # type: ignore[arg-type]
+        changed = replace(self, **changes) if changes else self
         args: dict[str, str] = {}
         for name, value in (
             ("area", changed.area_id),

@@ -13,8 +13,9 @@ refuse rows that no sequence of valid moves could produce.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit.accounts.models import User
@@ -23,6 +24,7 @@ from audit.checklists.schema import Severity
 from audit.database import Base, UTCDateTime, utcnow
 from audit.enums import enum_column_type
 from audit.errors import N_
+from audit.inspections.answers import VALUE_DECIMALS, VALUE_DIGITS
 from audit.inspections.models import Inspection
 from audit.photos.models import StoredPhoto
 from audit.remediation.workflow import TaskAction, TaskCheckFailed, TaskStatus, next_status
@@ -60,6 +62,7 @@ class RemediationTask(Base):
         ),
         CheckConstraint("status = 'verified' OR verified_at IS NULL", name="only_verified_has_verified_at"),
         CheckConstraint("repeat_count >= 0", name="repeat_count_positive"),
+        CheckConstraint("measured_value IS NULL OR measured_unit IS NOT NULL", name="measured_value_has_unit"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,6 +86,12 @@ class RemediationTask(Base):
     )
     #: The inspector's comment on the failed answer.
     finding: Mapped[str | None] = mapped_column(Text)
+    #: A failed measurement: the value the inspector measured, its unit and the checklist's limits then (so the
+    #: contractor knows how high the bushes are, and how low they must be).
+    measured_value: Mapped[Decimal | None] = mapped_column(Numeric(VALUE_DIGITS, VALUE_DECIMALS))
+    measured_unit: Mapped[str | None] = mapped_column(String(16))
+    required_min: Mapped[Decimal | None] = mapped_column(Numeric(VALUE_DIGITS, VALUE_DECIMALS))
+    required_max: Mapped[Decimal | None] = mapped_column(Numeric(VALUE_DIGITS, VALUE_DECIMALS))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

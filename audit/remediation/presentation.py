@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 
+from flask_babel import format_decimal, gettext, to_user_timezone
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_user_timezone
 
 from audit.labels import label
 from audit.remediation.export import Cell
@@ -21,6 +22,7 @@ COLUMNS = (
     _l("Section"),
     _l("Item"),
     _l("Checklist point"),
+    _l("Measured"),
     _l("Severity"),
     _l("Status"),
     _l("Overdue"),
@@ -29,12 +31,38 @@ COLUMNS = (
     _l("Created"),
     _l("Inspector's comment"),
     _l("What was done"),
-    _l("Failed again"),
+    _l("Not met again"),
 )
 
 
 def header() -> list[str]:
     return [str(title) for title in COLUMNS]
+
+
+def measurement(task: RemediationTask) -> str:
+    """A failed measurement as the task shows it: "1,4 m (krav: högst 1 m)"; empty for other items."""
+    if task.measured_value is None:
+        return ""
+    unit = task.measured_unit or ""
+    low, high = task.required_min, task.required_max
+    if low is not None and high is not None:
+        required = gettext("%(min)s–%(max)s %(unit)s", min=_number(low), max=_number(high), unit=unit)
+    elif low is not None:
+        required = gettext("at least %(min)s %(unit)s", min=_number(low), unit=unit)
+    else:
+        required = gettext("at most %(max)s %(unit)s", max=_number(high), unit=unit)
+    return str(
+        gettext(
+            "%(value)s %(unit)s (required: %(required)s)",
+            value=_number(task.measured_value),
+            unit=unit,
+            required=required,
+        )
+    )
+
+
+def _number(value: Decimal | None) -> str:
+    return "" if value is None else format_decimal(value, format="#,##0.###")
 
 
 def task_row(task: RemediationTask, today: date, language: str) -> list[Cell]:
@@ -47,6 +75,7 @@ def task_row(task: RemediationTask, today: date, language: str) -> list[Cell]:
         task.section_key,
         task.item_key,
         task.item_text(language),
+        measurement(task),
         label(task.severity),
         label(task.status),
         str(_l("Yes")) if task.is_overdue(today) else "",

@@ -10,19 +10,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, lazyload
 
 from audit.accounts.models import User
 from audit.buildings.models import Area, Building
 from audit.certificates.status import TIMEZONE
 from audit.remediation.filters import PAGE_SIZE, UNASSIGNED, TaskFilter
-from audit.remediation.models import SEVERITY_ORDER, RemediationTask
-from audit.remediation.workflow import TaskStatus
+from audit.remediation.models import SEVERITY_ORDER, RemediationTask, TaskEvent
+from audit.remediation.workflow import TaskAction, TaskStatus
 
 T = RemediationTask
 ACTIVE = (TaskStatus.open, TaskStatus.in_progress)
 STATUS_ORDER = tuple(TaskStatus)
+#: A SELECT of any columns: the lists, counts and exports share the filters and the sort below.
+_Query = Select[*tuple[Any, ...]]
 
 
 def _rank(column: Any, order: tuple[Any, ...]) -> Any:
@@ -33,7 +35,7 @@ def overdue_condition(today: date) -> Any:
     return and_(T.status.in_(ACTIVE), T.due_date < today)
 
 
-def _filtered(query: Select[Any], organisation_id: int, chosen: TaskFilter, today: date, *, status: bool) -> Select:
+def _filtered(query: _Query, organisation_id: int, chosen: TaskFilter, today: date, *, status: bool) -> _Query:
     query = query.where(T.organisation_id == organisation_id)
     if chosen.area_id:
         query = query.where(Building.area_id == chosen.area_id)
@@ -68,7 +70,7 @@ class TaskPage:
 _SORTER = aliased(User, name="sorter")
 
 
-def _ordered(query: Select[Any], chosen: TaskFilter, *, has_building: bool = False) -> Select[Any]:
+def _ordered(query: _Query, chosen: TaskFilter, *, has_building: bool = False) -> _Query:
     """The query sorted as chosen (ties broken by id), joined with what the sort needs (the building unless
     `has_building`, the assignee as `_SORTER`) and with what the filter needs (the building, for the area)."""
     sort_columns = {
@@ -88,7 +90,7 @@ def _ordered(query: Select[Any], chosen: TaskFilter, *, has_building: bool = Fal
     return query.order_by(*(column.desc() if chosen.descending else column for column in (*sort_columns, T.id)))
 
 
-def _with_building_and_assignee(query: Select[Any]) -> Select[Any]:
+def _with_building_and_assignee(query: _Query) -> _Query:
     """Tasks loaded with their building, area and assignee in the same statement."""
     return (
         query.join(T.building)
@@ -210,3 +212,17 @@ def open_task_trend(session: Session, organisation_id: int, today: date, weeks: 
     ]
     counts = session.execute(select(*columns).where(T.organisation_id == organisation_id)).one()
     return [(day, count or 0) for day, count in zip(days, counts, strict=True)]
+
+
+def inspection_tasks(session: Session, inspection_id: int) -> dict[str, RemediationTask]:
+    """The tasks an approved inspection's failed items stand for, by item: the ones its approval created, and
+    earlier unverified ones it found failing again (which it did not duplicate)."""
+    noted_again = select(TaskEvent.task_id).where(
+        TaskEvent.inspection_id == inspection_id, TaskEvent.action == TaskAction.failed_again
+    )
+    tasks = session.scalars(
+        select(RemediationTask).where(
+            or_(RemediationTask.inspection_id == inspection_id, RemediationTask.id.in_(noted_again))
+        )
+    )
+    return {task.item_key: task for task in tasks}

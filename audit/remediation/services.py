@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.accounts.models import Membership, Role, User
 from audit.certificates.status import local_date, today_in_sweden
-from audit.checklists.schema import is_applicable
+from audit.checklists.schema import Item, MeasurementAnswer, is_applicable
 from audit.database import utcnow
 from audit.errors import N_, DomainError
-from audit.inspections.models import AnswerResult, Inspection, InspectionStatus
+from audit.inspections.models import Answer, AnswerResult, Inspection, InspectionStatus
 from audit.inspections.services import InvalidAnswer
+from audit.photos.models import Photo
 from audit.photos.services import stored_photo_fields
 from audit.remediation.models import RemediationTask, TaskEvent, TaskPhoto
 from audit.remediation.workflow import TaskStatus
@@ -95,12 +97,26 @@ def sync_tasks(session: Session, actor: User, inspection: Inspection) -> TaskSyn
                 severity=item.remediation.severity,
                 due_date=approved_on + timedelta(days=item.remediation.fix_days),
                 finding=answer.comment,
+                **_measurement(item, answer),
             )
             task.record_creation(actor)
             session.add(task)
             result.created.append(task)
     session.flush()
     return result
+
+
+def _measurement(item: Item, answer: Answer) -> dict[str, object]:
+    """A failed measurement's value, unit and limits, carried into its task."""
+    spec = item.answer
+    if not isinstance(spec, MeasurementAnswer) or answer.value is None:
+        return {}
+    return {
+        "measured_value": answer.value,
+        "measured_unit": spec.unit.value,
+        "required_min": None if spec.threshold.min is None else Decimal(str(spec.threshold.min)),
+        "required_max": None if spec.threshold.max is None else Decimal(str(spec.threshold.max)),
+    }
 
 
 # --- the workflow ----------------------------------------------------------------------------------------------
@@ -183,10 +199,8 @@ def record_work(
         complete_task(session, actor, task, comment)
 
 
-def finding_photos(session: Session, task: RemediationTask) -> list:  # type: ignore[type-arg]
+def finding_photos(session: Session, task: RemediationTask) -> list[Photo]:
     """The inspector's photos of the failed item (in the inspection that created the task)."""
-    from audit.photos.models import Photo
-
     return list(
         session.scalars(
             select(Photo)

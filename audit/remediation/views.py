@@ -11,13 +11,15 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
 
 from audit.access import ALL_ROLES, REVIEWERS, STAFF, allow, get_scoped_or_404
 from audit.accounts.models import Membership, Role, User
@@ -37,7 +39,7 @@ from audit.remediation.chart import line_chart
 from audit.remediation.filters import UNASSIGNED, TaskFilter, parse_filter
 from audit.remediation.forms import AssignForm, DueDateForm, ReopenForm, StartForm, VerifyForm, WorkForm
 from audit.remediation.models import RemediationTask, TaskEvent, TaskPhoto
-from audit.remediation.presentation import task_table
+from audit.remediation.presentation import measurement, task_table
 from audit.remediation.services import (
     assign_tasks,
     assignable_users,
@@ -71,7 +73,7 @@ TASK_OPTIONS = (
 
 @bp.app_context_processor
 def _template_helpers() -> dict[str, Any]:
-    return {"building_tasks": building_tasks, "page_labels": page_labels}
+    return {"building_tasks": building_tasks, "page_labels": page_labels, "measurement": measurement}
 
 
 def page_labels() -> dict[Any, str]:
@@ -81,7 +83,7 @@ def page_labels() -> dict[Any, str]:
 
 def building_tasks(building_id: int) -> tuple[int, int]:
     """(open, overdue) tasks of a building, for the buildings pages: one query per request for all buildings."""
-    counts = g.get("building_task_counts")
+    counts: dict[int, tuple[int, int]] | None = g.get("building_task_counts")
     if counts is None:
         counts = g.building_task_counts = queries.building_task_counts(
             db.session, current_user.organisation_id, today()
@@ -110,7 +112,7 @@ def _filter() -> TaskFilter:
 
 @bp.get("/")
 @allow(ALL_ROLES)
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     chosen = _filter()
     page = queries.task_page(db.session, current_user.organisation_id, chosen, today())
     if current_user.role is Role.contractor:
@@ -138,18 +140,21 @@ def index():  # type: ignore[no-untyped-def]
 
 
 def _assign_form(users: list[User], formdata: MultiDict[str, str] | None = None) -> AssignForm:
-    form = AssignForm(formdata=formdata) if formdata is not None else AssignForm()
+    form = AssignForm(formdata=formdata)
     form.assignee.choices = [SelectChoice("", _("Nobody")), *(SelectChoice(str(u.id), u.name) for u in users)]
     return form
 
 
 @bp.get("/<int:task_id>")
 @allow(ALL_ROLES)
-def show(task_id: int):  # type: ignore[no-untyped-def]
+def show(task_id: int) -> ResponseReturnValue:
     return _task_page(task_or_404(task_id))
 
 
-def _task_page(task: RemediationTask, status: int = 200) -> tuple[str, int]:
+def _task_page(
+    task: RemediationTask, status: int = 200, refused: dict[str, FlaskForm] | None = None
+) -> tuple[str, int]:
+    """The task's page; `refused` holds a form that was sent and refused, by its name, to be shown as it was typed."""
     events = db.session.scalars(
         select(TaskEvent)
         .where(TaskEvent.task_id == task.id)
@@ -158,9 +163,18 @@ def _task_page(task: RemediationTask, status: int = 200) -> tuple[str, int]:
     ).all()
     manages = current_user.role in REVIEWERS
     users = assignable_users(db.session, current_user.organisation_id) if manages else []
+    # Empty forms (formdata=None): a posted form would otherwise fill every form that has a field of the same name.
     assign_form = _assign_form(users)
     assign_form.assignee.data = str(task.assignee_id or "")
-    due_form = DueDateForm(due_date=task.due_date)
+    forms: dict[str, FlaskForm] = {
+        "start_form": StartForm(formdata=None),
+        "work_form": WorkForm(formdata=None),
+        "verify_form": VerifyForm(formdata=None),
+        "reopen_form": ReopenForm(formdata=None),
+        "assign_form": assign_form,
+        "due_form": DueDateForm(formdata=None, due_date=task.due_date),
+        **(refused or {}),
+    }
     return render_template(
         "remediation/show.html",
         task=task,
@@ -170,44 +184,52 @@ def _task_page(task: RemediationTask, status: int = 200) -> tuple[str, int]:
         actions=allowed_actions(task.status),
         manages=manages,
         works=manages or task.assignee_id == current_user.id,
-        start_form=StartForm(),
-        work_form=WorkForm(),
-        verify_form=VerifyForm(),
-        reopen_form=ReopenForm(),
-        assign_form=assign_form,
-        due_form=due_form,
         lang=current_language(),
+        **forms,
     ), status
 
 
-def _back(task: RemediationTask) -> Any:
+def _back(task: RemediationTask) -> ResponseReturnValue:
     return redirect(url_for("remediation.show", task_id=task.id), code=303)
 
 
-def _step(task: RemediationTask, step: Callable[[], object], done: str) -> Any:
-    """Take one workflow step and say so, or say why it was refused; back to the task's page either way."""
+def _refused(task_id: int, message: str, refused: dict[str, FlaskForm]) -> tuple[str, int]:
+    """The task's page again with why the step was refused, and the refused form as it was typed (nothing lost)."""
+    db.session.rollback()
+    flash(message, "error")
+    return _task_page(task_or_404(task_id), 422, refused)
+
+
+def _step(
+    task: RemediationTask, step: Callable[[], object], done: str, form: tuple[str, FlaskForm]
+) -> ResponseReturnValue:
+    """Take one workflow step and say so; when refused, say why on the task's page with `form` as it was typed."""
     try:
         step()
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.translated(), "error")
-    else:
-        flash(done, "success")
+        return _refused(task.id, exc.translated(), dict([form]))
+    flash(done, "success")
     return _back(task)
 
 
 @bp.post("/<int:task_id>/start")
 @allow(WORKERS)
-def start(task_id: int):  # type: ignore[no-untyped-def]
+def start(task_id: int) -> ResponseReturnValue:
     task = task_or_404(task_id, work=True)
-    if not StartForm().validate_on_submit():
+    form = StartForm()
+    if not form.validate_on_submit():
         abort(400)
-    return _step(task, lambda: start_task(db.session, current_user.user, task), _("The task is in progress."))
+    return _step(
+        task,
+        lambda: start_task(db.session, current_user.user, task),
+        _("The task is in progress."),
+        ("start_form", form),
+    )
 
 
 @bp.post("/<int:task_id>/work")
 @allow(WORKERS)
-def work(task_id: int):  # type: ignore[no-untyped-def]
+def work(task_id: int) -> ResponseReturnValue:
     """A photo of the fixed item, and (action "done") the task marked done with a comment."""
     task = task_or_404(task_id, work=True)
     form = WorkForm()
@@ -216,38 +238,38 @@ def work(task_id: int):  # type: ignore[no-untyped-def]
     upload = form.photo.data
     raw = upload.read() if upload else b""
     done = form.action.data == "done"
+    refused = {"work_form": form}
     if not raw and not done:
-        flash(_("Choose a photo first."), "error")
-        return _back(task)
+        return _refused(task_id, _("Choose a photo first."), refused)
     try:
         record_work(db.session, current_user.user, task, form.comment.data or "", raw or None, done=done)
     except PhotoRejected as exc:
-        db.session.rollback()
-        flash(str(PHOTO_PROBLEMS.get(exc.code, PHOTO_PROBLEMS["not_an_image"])), "error")
-        return _task_page(task_or_404(task_id), {"too_large": 413, "too_many_pixels": 413}.get(exc.code, 415))
+        page, _status = _refused(task_id, str(PHOTO_PROBLEMS.get(exc.code, PHOTO_PROBLEMS["not_an_image"])), refused)
+        return page, {"too_large": 413, "too_many_pixels": 413}.get(exc.code, 415)
     except DomainError as exc:
-        # A photo that was saved stays saved: only the step that was refused is not taken.
-        flash(exc.translated(), "error")
-        return _back(task)
+        return _refused(task_id, exc.translated(), refused)
     flash(_("The task is marked done.") if done else _("The photo was saved."), "success")
     return _back(task)
 
 
 @bp.post("/<int:task_id>/verify")
 @allow(REVIEWERS)
-def verify(task_id: int):  # type: ignore[no-untyped-def]
+def verify(task_id: int) -> ResponseReturnValue:
     task = task_or_404(task_id)
     form = VerifyForm()
     if not form.validate_on_submit():
         abort(400)
     return _step(
-        task, lambda: verify_task(db.session, current_user.user, task, form.comment.data), _("The task is verified.")
+        task,
+        lambda: verify_task(db.session, current_user.user, task, form.comment.data),
+        _("The task is verified."),
+        ("verify_form", form),
     )
 
 
 @bp.post("/<int:task_id>/reopen")
 @allow(REVIEWERS)
-def reopen(task_id: int):  # type: ignore[no-untyped-def]
+def reopen(task_id: int) -> ResponseReturnValue:
     task = task_or_404(task_id)
     form = ReopenForm()
     form.validate_on_submit()  # an empty reason is refused by the workflow, with its own message
@@ -255,6 +277,7 @@ def reopen(task_id: int):  # type: ignore[no-untyped-def]
         task,
         lambda: reopen_task(db.session, current_user.user, task, form.comment.data or ""),
         _("The task was reopened."),
+        ("reopen_form", form),
     )
 
 
@@ -264,7 +287,7 @@ def _assignee(form: AssignForm, users: list[User]) -> User | None:
 
 @bp.post("/<int:task_id>/assign")
 @allow(REVIEWERS)
-def assign(task_id: int):  # type: ignore[no-untyped-def]
+def assign(task_id: int) -> ResponseReturnValue:
     task = task_or_404(task_id)
     users = assignable_users(db.session, current_user.organisation_id)
     form = _assign_form(users, request.form)
@@ -275,12 +298,13 @@ def assign(task_id: int):  # type: ignore[no-untyped-def]
         task,
         lambda: assign_tasks(db.session, current_user.user, current_user.organisation_id, [task], assignee),
         _("The task was assigned."),
+        ("assign_form", form),
     )
 
 
 @bp.post("/assign")
 @allow(REVIEWERS)
-def assign_many():  # type: ignore[no-untyped-def]
+def assign_many() -> ResponseReturnValue:
     users = assignable_users(db.session, current_user.organisation_id)
     form = _assign_form(users, request.form)
     back = redirect(request.form.get("back") or url_for("remediation.index"), code=303)
@@ -307,15 +331,17 @@ def assign_many():  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:task_id>/due-date")
 @allow(REVIEWERS)
-def due_date(task_id: int):  # type: ignore[no-untyped-def]
+def due_date(task_id: int) -> ResponseReturnValue:
     task = task_or_404(task_id)
     form = DueDateForm()
     if not form.validate_on_submit() or form.due_date.data is None:
-        flash(_("Give the new due date and the reason for it."), "error")
-        return _back(task)
+        return _refused(task_id, _("Give the new due date and the reason for it."), {"due_form": form})
     due, reason = form.due_date.data, form.reason.data or ""
     return _step(
-        task, lambda: change_due_date(db.session, current_user.user, task, due, reason), _("The due date was changed.")
+        task,
+        lambda: change_due_date(db.session, current_user.user, task, due, reason),
+        _("The due date was changed."),
+        ("due_form", form),
     )
 
 
@@ -350,7 +376,7 @@ def evidence_photo(task_id: int, photo_id: int, variant: str = "full") -> Respon
 
 @bp.get("/dashboard")
 @allow(STAFF)
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard() -> ResponseReturnValue:
     from audit.remediation.dashboard import certification_overview
 
     organisation_id = current_user.organisation_id

@@ -87,7 +87,8 @@ class TaskTransitionRefused(InvalidTransition):
 
         from audit.labels import label
 
-        return gettext(self.message, status=label(self.current).lower())
+        translated: str = gettext(self.message, status=label(self.current).lower())
+        return translated
 
 
 class TaskCheckFailed(InvalidTransition):

@@ -1,0 +1,60 @@
+"""The inspection list's filter, read from a query string: pure (no database, no app), so it is tested alone.
+
+Unknown or malformed values are ignored rather than refused, as in the task list: a bookmarked list still opens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from audit.inspections.models import InspectionStatus
+
+
+class Verdict(StrEnum):
+    """The scored result of a submitted inspection (drafts have none yet)."""
+
+    passes = "passes"
+    fails = "fails"
+
+
+def _positive_int(raw: str | None) -> int | None:
+    if raw is None or not raw.isdigit() or len(raw) > 12:
+        return None
+    return int(raw) or None
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _member(enum: type[E], raw: str | None) -> E | None:
+    try:
+        return enum(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionFilter:
+    #: None lists every status except discarded drafts, which are shown only when asked for.
+    status: InspectionStatus | None = None
+    area_id: int | None = None
+    building_id: int | None = None
+    inspector_id: int | None = None
+    verdict: Verdict | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> InspectionFilter:
+        return cls(
+            status=_member(InspectionStatus, args.get("status")),
+            area_id=_positive_int(args.get("area")),
+            building_id=_positive_int(args.get("building")),
+            inspector_id=_positive_int(args.get("inspector")),
+            verdict=_member(Verdict, args.get("verdict")),
+        )
+
+    @property
+    def narrowed(self) -> bool:
+        return self != InspectionFilter()

@@ -1,0 +1,145 @@
+"""The app as users run it: a database made by the console script, served by a real server in a subprocess.
+
+For tests of behaviour that only shows in a real server (for example state kept between requests of one worker),
+which Flask's test client cannot see.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.cookiejar
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audit.settings import PROJECT_ROOT
+
+BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
+_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def app_environment(database_url: str, instance: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TRYGGAHUS_DATABASE_URL": database_url,
+        "TRYGGAHUS_INSTANCE_PATH": str(instance),
+        "TRYGGAHUS_SECRET_KEY": secrets.token_hex(32),
+    }
+
+
+def tryggahus(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    """Run the console script; a failure fails the test with what the command said."""
+    result = subprocess.run(
+        [str(BIN / "tryggahus"), *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f"tryggahus {' '.join(args)}: {result.stderr[-2000:]}"
+    return result.stdout
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def log_tail(self) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
+
+
+@contextlib.contextmanager
+def served(command: list[str], env: dict[str, str], folder: Path, port: int) -> Iterator[RunningServer]:
+    """Start `command` (a server listening on `port`), wait until it answers, and stop it with its workers."""
+    log = folder / f"server-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, env=env, cwd=PROJECT_ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = RunningServer(process, port, log)
+    try:
+        _wait_until_answering(server)
+        yield server
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+def _wait_until_answering(server: RunningServer, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise AssertionError(f"the server exited with {server.process.returncode}:\n{server.log_tail()}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{server.url}/login", timeout=5) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"the server did not answer within {timeout:.0f} s:\n{server.log_tail()}")
+
+
+@dataclass
+class Browser:
+    """One user's cookies against a running server, as a browser keeps them."""
+
+    server: RunningServer
+    cookies: http.cookiejar.CookieJar = field(default_factory=http.cookiejar.CookieJar)
+
+    def __post_init__(self) -> None:
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def get(self, path: str) -> tuple[int, str]:
+        return self._send(urllib.request.Request(self.server.url + path))
+
+    def post(self, path: str, form: dict[str, str], *, token_from: str) -> tuple[int, str]:
+        """Post a form with the CSRF token of the page `token_from`, as the page's own form would."""
+        status, page = self.get(token_from)
+        match = _CSRF.search(page)
+        assert status == 200, f"{token_from} answered {status}"
+        assert match, f"no CSRF token on {token_from}"
+        body = urllib.parse.urlencode({**form, "csrf_token": match.group(1)}).encode()
+        return self._send(urllib.request.Request(self.server.url + path, data=body, method="POST"))
+
+    def login(self, email: str, password: str) -> None:
+        status, page = self.post("/login", {"email": email, "password": password}, token_from="/login")
+        assert status == 200, f"login of {email} answered {status}"
+        assert "/logout" in page, f"login of {email} failed"
+
+    def _send(self, request: urllib.request.Request) -> tuple[int, str]:
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
