@@ -75,9 +75,11 @@ def qr_image(text: str) -> str:
     from PIL import Image
 
     code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=QR_ERROR)
-    bitmap = memoryview(code.to_image(scale=QR_PIXELS_PER_MODULE, add_quiet_zones=True))  # 8-bit grey, rows
+    # 8-bit grey, row by row; zxingcpp.Image has the buffer protocol, which its type stubs do not declare.
+    bitmap = memoryview(code.to_image(scale=QR_PIXELS_PER_MODULE, add_quiet_zones=True))  # type: ignore[arg-type]
+    height, width = bitmap.shape or (0, 0)
     png = io.BytesIO()
-    Image.frombytes("L", (bitmap.shape[1], bitmap.shape[0]), bitmap.tobytes()).save(png, "PNG")
+    Image.frombytes("L", (width, height), bitmap.tobytes()).save(png, "PNG")
     return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
 
 
