@@ -15,6 +15,10 @@ from audit.database import utcnow
 from audit.errors import N_, DomainError
 from audit.security import new_token, token_digest
 
+_LINK_DOES_NOT_WORK = N_(
+    "This link does not work: it has been used, has expired or was replaced by a newer one. "
+    "Ask your organisation's admin for a new link."
+)
 #: How long a reset link works.
 RESET_LINK_LIFETIME = timedelta(hours=24)
 
@@ -154,7 +158,15 @@ def valid_reset(session: Session, token: str) -> PasswordReset | None:
 
 def reset_password(session: Session, reset: PasswordReset, new: str) -> User:
     """Use the link: the new password replaces the old one and every login of the user ends."""
+    # Claimed by a conditional update, so that of two uses at once only one sets a password.
+    claim = (
+        update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+        .returning(PasswordReset.id)
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(claim).scalar_one_or_none() is None:
+        raise DomainError(_LINK_DOES_NOT_WORK)
     _set_password(session, reset.user, new, keep_login=None)
-    reset.used_at = utcnow()
-    session.flush()
     return reset.user
