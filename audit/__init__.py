@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from audit.certificates.views import bp as certificates_bp
     from audit.database import make_engine
     from audit.extensions import csrf, db, limiter
+    from audit.headers import init_security_headers
     from audit.i18n import init_i18n, init_template_helpers
     from audit.inspections.views import bp as inspections_bp
     from audit.main.views import bp as main_bp
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_i18n(app)
     init_template_helpers(app)
     init_site(app)
+    init_security_headers(app, settings.production)
     subscribe_audit_log()
     blueprints = (main_bp, accounts_bp, buildings_bp, inspections_bp, api_bp, remediation_bp, certificates_bp)
     for blueprint in (*blueprints, auditlog_bp):

@@ -1,6 +1,15 @@
 """Imports every domain's models so that `Base.metadata` knows all tables (for Alembic and the tests)."""
 
-from audit.accounts.models import ApiToken, LoginFailure, LoginSession, Membership, Organisation, Role, User
+from audit.accounts.models import (
+    ApiToken,
+    LoginSession,
+    LoginThrottle,
+    Membership,
+    Organisation,
+    PasswordReset,
+    Role,
+    User,
+)
 from audit.api.models import IdempotencyRecord
 from audit.auditlog.models import AuditChainHead, AuditEntry
 from audit.buildings.models import Area, Building, BuildingFeature
@@ -31,10 +40,11 @@ __all__ = [
     "Inspection",
     "InspectionKind",
     "InspectionStatus",
-    "LoginFailure",
     "LoginSession",
+    "LoginThrottle",
     "Membership",
     "Organisation",
+    "PasswordReset",
     "Photo",
     "RemediationTask",
     "Role",

@@ -17,22 +17,18 @@
   read local files or call out to the network.
 - Fonts are shipped in `audit/static/fonts` and declared with `@font-face` in `templates/pdf/fonts.css`, so a
   PDF looks the same on every machine.
-- QR codes: an element with a `data-qr` attribute gets the QR code of that text (segno's symbol, `audit.qr`)
-  drawn over its content box as vector squares, quiet zone included (see `draw_qr_codes`).
-- Speed: each thread keeps its font configuration, parsed stylesheets and URL fetcher, and the cyclic garbage
-  collector is paused while a document is laid out and written (`gc_paused`). WeasyPrint's time grows with the
-  number of elements, so the templates make few.
+- Images that are made, not stored (the sign's QR code), reach the template as `data:` URLs in the context.
+- Speed: each thread keeps its font configuration, parsed stylesheets and URL fetcher. WeasyPrint's time grows
+  with the number of elements, so the templates make few.
 - It works outside a request too (CLI, background jobs): it needs only an app context.
 """
 
 from __future__ import annotations
 
 import atexit
-import gc
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -167,43 +163,6 @@ def _parsed_stylesheet(css: str, font_config: Any) -> Any:
     return parsed
 
 
-class _GarbageCollectorPause:
-    """Pauses Python's cyclic garbage collector while any thread lays out or writes a PDF.
-
-    WeasyPrint makes hundreds of thousands of short-lived objects for a report. Each of the collector's full passes
-    walks every object the app holds, so they took a quarter of a report's time and a sixth of a one-page
-    document's. Paused, the garbage made meanwhile is collected when the last PDF of the moment is done (its
-    cycles are few). The pause is process-wide: another thread's request runs without cyclic collection for that
-    second or less, and reference counting still frees everything else at once. A collector that was already off
-    stays off.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._resume = False
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth == 0:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if self._depth == 0 and self._resume:
-                    gc.enable()
-
-
-#: `with gc_paused():` or, as the PDF functions below use it, `@gc_paused()`.
-gc_paused = _GarbageCollectorPause()
-
-
-@gc_paused()
 def render_document(
     template_name: str, context: Mapping[str, Any], *, language: str | None = None, stylesheet: str | None = None
 ) -> Any:
@@ -227,7 +186,6 @@ def render_document(
     )
 
 
-@gc_paused()
 def render_pdf(
     template_name: str, context: Mapping[str, Any], *, language: str | None = None, stylesheet: str | None = None
 ) -> bytes:
@@ -240,101 +198,12 @@ def render_pdf(
     a broken document.
     """
     document = render_document(template_name, context, language=language, stylesheet=stylesheet)
-    return document.write_pdf(finisher=draw_qr_codes)  # type: ignore[no-any-return]
+    return document.write_pdf()  # type: ignore[no-any-return]
 
 
-@gc_paused()
 def join_pdf(documents: Sequence[Any]) -> bytes:
     """One PDF with the pages of several documents from `render_document`, in order."""
     if not documents:
         raise ValueError("no documents to join")
     pages = [page for document in documents for page in document.pages]
-    return documents[0].copy(pages).write_pdf(finisher=draw_qr_codes)  # type: ignore[no-any-return]
-
-
-#: An element with this attribute gets the QR code of the attribute's text drawn over its content box.
-QR_ATTRIBUTE = "data-qr"
-#: Light modules around the code, as the QR standard asks for.
-QR_QUIET_ZONE = 4
-QR_COLOUR = (0x10 / 255, 0x23 / 255, 0x1C / 255)
-#: CSS pixels to PDF points (WeasyPrint's own scale at zoom 1).
-PT_PER_PX = 0.75
-
-
-def qr_runs(text: str) -> tuple[int, list[tuple[int, int, int]]]:
-    """The QR code of `text` (`audit.qr.make_qr`) as (modules per side with quiet zone, dark runs).
-
-    A run is (row, first column, length) of horizontally adjacent dark modules, counted from the top left of the
-    symbol's quiet zone.
-    """
-    from audit.qr import make_qr
-
-    symbol = make_qr(text)
-    runs = []
-    for row, modules in enumerate(symbol.rows):
-        column, width = 0, len(modules)
-        while column < width:
-            if modules[column]:
-                start = column
-                while column < width and modules[column]:
-                    column += 1
-                runs.append((row + QR_QUIET_ZONE, start + QR_QUIET_ZONE, column - start))
-            column += 1
-    return symbol.size + 2 * QR_QUIET_ZONE, runs
-
-
-def qr_drawing(text: str, left: float, top: float, size: float, page_height: float) -> bytes:
-    """PDF drawing operators for the QR code of `text` filling the square at (left, top) in CSS pixels.
-
-    All the dark runs are one path filled once, so no viewer shows seams between neighbouring modules.
-    """
-    modules, runs = qr_runs(text)
-    module = size * PT_PER_PX / modules
-    x0, y0 = left * PT_PER_PX, (page_height - top) * PT_PER_PX  # PDF's origin is the bottom left
-    rectangles = " ".join(
-        f"{x0 + column * module:.3f} {y0 - (row + 1) * module:.3f} {length * module:.3f} {module:.3f} re"
-        for row, column, length in runs
-    )
-    red, green, blue = QR_COLOUR
-    return f"q {red:.4f} {green:.4f} {blue:.4f} rg {rectangles} f Q".encode("ascii")
-
-
-def _qr_boxes(page: Any) -> list[tuple[str, float, float, float]]:
-    """(text, left, top, size) of every `data-qr` element's square content box on a laid-out page."""
-    from weasyprint.formatting_structure.boxes import BlockBox
-
-    found = []
-    for box in page._page_box.descendants():  # WeasyPrint keeps the laid-out boxes there
-        element = box.element
-        if isinstance(box, BlockBox) and element is not None and "::" not in box.element_tag:  # not ::before
-            text = element.get(QR_ATTRIBUTE)
-            if text:
-                size = min(box.width, box.height)
-                found.append((text, box.content_box_x(), box.content_box_y(), size))
-    return found
-
-
-def draw_qr_codes(document: Any, pdf: Any) -> None:
-    """WeasyPrint finisher: draw the QR code of every `data-qr` element as vector squares.
-
-    WeasyPrint can draw a QR code from inline SVG, but its SVG path parser turns the ~400 runs of a code into
-    thousands of Python calls (about 20 ms a sign, as long as the rest of the sign). Writing the squares as PDF
-    rectangles takes well under a millisecond and is just as sharp at any size. The drawing is a content stream
-    of its own after the page's, with the page's graphics state saved and restored around it.
-    """
-    import pydyf
-
-    kids = pdf.pages["Kids"]
-    for index, page in enumerate(document.pages):
-        codes = _qr_boxes(page)
-        if not codes:
-            continue
-        pdf_page = pdf.objects[kids[3 * index]]
-        save = pydyf.Stream([b"q"])
-        drawing = pydyf.Stream(
-            [b"Q", *(qr_drawing(text, left, top, size, page.height) for text, left, top, size in codes)],
-            compress=True,
-        )
-        pdf.add_object(save)
-        pdf.add_object(drawing)
-        pdf_page["Contents"] = pydyf.Array([save.reference, pdf_page["Contents"], drawing.reference])
+    return documents[0].copy(pages).write_pdf()  # type: ignore[no-any-return]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,6 +23,23 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def verify_password_or_dummy(password_hash: str | None, password: str) -> bool:
+    """Verify against the user's hash, or (no such user) against a dummy one that never matches.
+
+    An unknown account then costs the same Argon2 work as a known one, so the answer's timing does not tell
+    whether an e-mail address has an account.
+    """
+    if password_hash is None:
+        verify_password(_dummy_hash(), password)
+        return False
+    return verify_password(password_hash, password)
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -24,6 +24,8 @@ SITE_TEXTS = {
     "audit_log": _l("Audit log"),
     "my_tasks": _l("My tasks"),
     "log_out": _l("Log out"),
+    "change_password": _l("Change password"),
+    "users": _l("Users"),
     "log_in": _l("Log in"),
     "footer": _l("Trygga hus — checklist-driven safety inspections of residential buildings."),
 }
@@ -40,6 +42,8 @@ SITE_LINKS: dict[str, tuple[str, dict[str, Any]]] = {
     "audit_log": ("auditlog.index", {}),
     "my_tasks": ("remediation.index", {"unverified": 1}),
     "log_out": ("accounts.logout", {}),
+    "change_password": ("accounts.change_password", {}),
+    "users": ("accounts.users", {}),
     "log_in": ("accounts.login", {}),
 }
 

@@ -45,8 +45,7 @@ def _timed(render: Callable[[], Any]) -> tuple[float, float]:
     """(wall ms, CPU ms) of one call, started with no garbage left by the one before.
 
     Without the collection a short render would pay for the previous render's garbage, and which one paid would
-    depend on the order of the loop (the app's PDFs pause the collector, `audit.pdf.gc_paused`; the minimal
-    document doesn't).
+    depend on the order of the loop.
     """
     gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()

@@ -30,12 +30,20 @@ def pdf_fonts(data: bytes, tmp_path: Path) -> str:
     ).stdout.decode()
 
 
-def pdf_image_count(data: bytes, tmp_path: Path) -> int:
+def pdf_images(data: bytes, tmp_path: Path) -> list[dict[str, str]]:
+    """pdfimages' listing: one row per image, keyed by its column names (`width`, `height`, `interp`, …)."""
     (tmp_path / "images.pdf").write_bytes(data)
-    listing = subprocess.run(
-        [_tool("pdfimages"), "-list", "images.pdf"], cwd=tmp_path, capture_output=True, check=True
-    ).stdout.decode()
-    return len(listing.splitlines()) - 2  # two header lines
+    header, _rule, *rows = (
+        subprocess.run([_tool("pdfimages"), "-list", "images.pdf"], cwd=tmp_path, capture_output=True, check=True)
+        .stdout.decode()
+        .splitlines()
+    )
+    names = header.replace("object ID", "object generation").split()  # an ID is two numbers: "15 0"
+    return [dict(zip(names, row.split(), strict=True)) for row in rows]
+
+
+def pdf_image_count(data: bytes, tmp_path: Path) -> int:
+    return len(pdf_images(data, tmp_path))
 
 
 def qr_codes(data: bytes, tmp_path: Path, resolution: int = 100, page: int = 1) -> list[str]:

@@ -21,7 +21,15 @@ OWNER_ONLY = {"api.put_answer", "api.post_photo", "api.submit", "inspections.sav
 #: Work on a task: only its assignee (the matrix's task is the contractor's) and managers may do it.
 ASSIGNEE_ONLY = {"remediation.start", "remediation.work"}
 #: Routes that need no login, on purpose.
-PUBLIC_ENDPOINTS = {"static", "main.index", "main.healthz", "accounts.login", "api.openapi", "certificates.verify"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "main.index",
+    "main.healthz",
+    "accounts.login",
+    "accounts.reset",
+    "api.openapi",
+    "certificates.verify",
+}
 
 
 def test_every_route_declares_an_access_rule(app: Flask) -> None:

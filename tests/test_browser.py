@@ -396,3 +396,52 @@ def walk(page: Any, server: LiveServer, shot: Screenshots) -> None:
     expect(page.locator(".findings")).to_contain_text("UTE-09")
     shot(page, "result-approved")
     assert "Traceback" not in server.log.getvalue(), server.log.getvalue()
+
+
+# --- the content security policy -------------------------------------------------------------------------------
+
+#: Collects the page's Content-Security-Policy violations; injected by the browser's debugger, outside the policy.
+_RECORD_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(event.violatedDirective + " " + (event.blockedURI || "inline") + " " + event.sample);
+});
+"""
+
+
+def _inspection_ids(app: Flask, status: str) -> list[int]:
+    from sqlalchemy import select
+
+    from audit.extensions import db
+    from audit.inspections.models import Inspection, InspectionStatus
+
+    with app.app_context():
+        query = select(Inspection.id).where(Inspection.status == InspectionStatus(status)).order_by(Inspection.id)
+        return list(db.session.scalars(query))
+
+
+def test_the_walk_and_result_pages_run_under_the_policy_without_a_violation(page: Any, server: LiveServer) -> None:
+    page.context.add_init_script(_RECORD_VIOLATIONS)
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+    log_in(page, Role.inspector)
+    draft = _inspection_ids(server.app, "draft")[0]
+    response = page.goto(f"/inspections/{draft}/sections/UTE")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    bars = page.locator(".progress-pair .progress-bar rect")
+    expect(bars).to_have_count(2)
+    # The section menu (its script is a file now, not an inline handler) opens the chosen section.
+    menu = page.locator(".section-jump select")
+    target = menu.locator("option").nth(1).get_attribute("value")
+    assert target
+    menu.select_option(target)
+    page.wait_for_url(re.compile(rf"/sections/{re.escape(target.rsplit('/', 1)[-1])}$"))
+    violations = page.evaluate("window.cspViolations")
+    # The score bars of a submitted inspection's result page are drawn without inline styles as well.
+    log_out(page)
+    log_in(page, Role.manager)
+    page.goto(f"/inspections/{_inspection_ids(server.app, 'submitted')[0]}/result")
+    expect(page.locator(".scores .bar rect").first).to_be_attached()
+    violations += page.evaluate("window.cspViolations")
+    assert violations == []
+    assert not [text for text in console if "Content Security Policy" in text]

@@ -39,7 +39,7 @@ from audit.extensions import limiter
 from audit.inspections.models import Inspection, InspectionKind
 from audit.inspections.services import start_inspection, submit_inspection
 from audit.settings import Settings, SettingsError
-from tests.pdf_support import pdf_info, pdf_text, qr_codes
+from tests.pdf_support import pdf_images, pdf_info, pdf_text, qr_codes
 from tests.remediation_support import approved_inspection, walk
 from tests.web_support import csrf_token, login, offered_verification
 
@@ -229,6 +229,10 @@ def test_manager_issues_and_downloads_a_sign_that_reads_and_scans(
     url = certificate.verification_url
     assert url == f"http://localhost/v/{certificate.public_token}"  # where the test client's request came to
     assert qr_codes(sign.data, tmp_path) == [url]
+    # The code is one small image that viewers and printers enlarge without smoothing, so its squares stay sharp.
+    [image] = pdf_images(sign.data, tmp_path)
+    assert image["interp"] == "no"
+    assert image["width"] == image["height"]
 
     english_a3 = client.get(f"/certificates/{certificate.id}/sign.pdf?size=A3&language=en")
     assert f"{until:%B} {until.day}, {until.year}" in pdf_text(english_a3.data)
@@ -418,7 +422,7 @@ def test_production_needs_the_public_https_address() -> None:
 
 
 def test_a_failed_sign_is_reported_and_the_others_are_printed(
-    session: Session, approved: Approved, people: dict[Role, User]
+    session: Session, approved: Approved, people: dict[Role, User], tmp_path: Path
 ) -> None:
     certificates = [issue_certificate(session, people[Role.manager], approved(), issued_sign) for _ in range(3)]
     signs = [sign_facts(certificate) for certificate in certificates]
@@ -440,6 +444,8 @@ def test_a_failed_sign_is_reported_and_the_others_are_printed(
     assert signs[2].number in text
     assert broken not in text
     assert text.count("\f") == 2  # two pages
+    pages = [qr_codes(joined.data or b"", tmp_path, resolution=40, page=page) for page in (1, 2)]
+    assert pages == [[signs[0].verification_url], [signs[2].verification_url]]
 
     zipped = print_signs(signs, BatchFormat.zip, render=render)
     with zipfile.ZipFile(io.BytesIO(zipped.data or b"")) as archive:

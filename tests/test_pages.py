@@ -125,7 +125,8 @@ def test_the_section_form_without_script_saves_answers(
     answer = session.scalar(select(Answer).where(Answer.inspection_id == inspection_id, Answer.item_key == item.key))
     assert (answer.result.value, answer.comment) == ("fail", "Dörren går i baklås")
     forged = client.post(url, data={f"result-{item.key}": "maybe", "csrf_token": csrf_token(client, url)})
-    assert forged.status_code == 303
+    assert forged.status_code == 422  # the section again, with the reason and the forged field as it was sent
+    assert "Okänt svar för" in forged.get_data(as_text=True)
     session.expire_all()
     assert session.scalar(select(Answer.result).where(Answer.id == answer.id)).value == "fail"
 
@@ -154,7 +155,8 @@ def test_returning_needs_a_comment_for_the_inspector(
     login(client, create_member(Role.manager).email)
     show = f"/inspections/{inspection_id}"
     refused = client.post(f"{show}/return", data={"comment": "", "csrf_token": csrf_token(client, show)})
-    assert refused.status_code == 302
+    assert refused.status_code == 422  # the result page again, with the reason
+    assert "Skriv vad besiktningspersonen ska göra." in refused.get_data(as_text=True)
     assert session.get(Inspection, inspection_id).status is InspectionStatus.submitted
     client.post(f"{show}/return", data={"comment": "Foton saknas", "csrf_token": csrf_token(client, show)})
     session.expire_all()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gc
+import re
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,28 +17,19 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from audit.accounts.models import Role, User
+from audit.buildings.features import Feature
 from audit.buildings.models import Building
-from audit.certificates.report import answer_value
+from audit.certificates.documents import SignFacts, render_sign
+from audit.certificates.report import answer_value, build_report, render_report
 from audit.checklists.models import ChecklistVersion
 from audit.demo import demo_photo
-from audit.inspections.models import Inspection, InspectionKind
-from audit.inspections.services import start_inspection, submit_inspection
-from audit.pdf import (
-    PDF_ORIGIN,
-    QR_QUIET_ZONE,
-    STATIC_ROOT,
-    RefusedResource,
-    draw_qr_codes,
-    gc_paused,
-    join_pdf,
-    make_url_fetcher,
-    qr_runs,
-    render_pdf,
-    resolve_resource,
-)
+from audit.inspections.models import AnswerResult, Inspection, InspectionKind
+from audit.inspections.services import AnswerInput, save_answer, start_inspection, submit_inspection
+from audit.inspections.walk import build_walk
+from audit.pdf import PDF_ORIGIN, STATIC_ROOT, RefusedResource, make_url_fetcher, resolve_resource
 from audit.photos.storage import PhotoStore
-from tests.pdf_support import pdf_fonts, pdf_image_count, pdf_text, qr_codes
-from tests.remediation_support import FINDING, walk
+from tests.pdf_support import pdf_fonts, pdf_image_count, pdf_text
+from tests.remediation_support import FINDING, approved_inspection, walk
 from tests.web_support import login
 
 
@@ -45,7 +38,7 @@ def test_the_app_starts_without_weasyprint() -> None:
     code = (
         "import sys, audit; from audit.settings import Settings; from pathlib import Path; import tempfile;"
         "audit.create_app(Settings(instance_path=Path(tempfile.mkdtemp()), secret_key='x' * 40));"
-        "print(sorted(m for m in ('weasyprint', 'segno') if m in sys.modules))"
+        "print(sorted(m for m in ('weasyprint', 'zxingcpp') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
@@ -91,41 +84,6 @@ def test_a_document_cannot_reach_local_files_or_other_hosts(tmp_path: Path) -> N
     ]
     assert pdf_image_count(pdf, tmp_path) == 0
     assert "Inter" in pdf_fonts(pdf, tmp_path)
-
-
-def test_qr_runs_cover_exactly_the_dark_modules_inside_the_quiet_zone() -> None:
-    import segno
-
-    text = "https://tryggahus.example/v/abc"
-    size, runs = qr_runs(text)
-    matrix = segno.make(text, error="m", micro=False).matrix
-    assert size == len(matrix) + 2 * QR_QUIET_ZONE
-    dark = {(row, column) for row, line in enumerate(matrix) for column, module in enumerate(line) if module & 1}
-    drawn = [
-        (row - QR_QUIET_ZONE, column - QR_QUIET_ZONE + step) for row, column, length in runs for step in range(length)
-    ]
-    assert len(drawn) == len(set(drawn))  # no module is drawn twice
-    assert set(drawn) == dark
-    assert all(QR_QUIET_ZONE <= row < size - QR_QUIET_ZONE and column >= QR_QUIET_ZONE for row, column, _ in runs)
-
-
-def test_a_data_qr_element_gets_a_vector_qr_code_that_decodes(tmp_path: Path) -> None:
-    """No image in the PDF; zbarimg reads each code, also on the second page of a joined PDF."""
-    import weasyprint
-
-    def document(text: str) -> weasyprint.Document:
-        html = f"""<style>@page {{ size: A6; margin: 10mm }} div {{ width: 40mm; height: 40mm }}</style>
-            <p>QR</p><div data-qr="{text}"></div>"""
-        return weasyprint.HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=make_url_fetcher()).render()
-
-    first, second = "https://tryggahus.example/v/first", "https://tryggahus.example/v/second"
-    pdf = document(first).write_pdf(finisher=draw_qr_codes)
-    assert pdf_image_count(pdf, tmp_path) == 0
-    assert qr_codes(pdf, tmp_path) == [first]
-    assert document(first).write_pdf() != pdf  # the finisher drew something
-    assert qr_codes(document(first).write_pdf(), tmp_path) == []
-    joined = join_pdf([document(first), document(second)])
-    assert [qr_codes(joined, tmp_path, page=page) for page in (1, 2)] == [[first], [second]]
 
 
 @pytest.fixture
@@ -199,43 +157,87 @@ def test_a_draft_has_no_report(
     assert response.status_code == 303
 
 
-def test_the_collector_pauses_while_any_thread_makes_a_pdf_and_resumes_after_the_last() -> None:
-    assert gc.isenabled()
-    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
-    seen: dict[str, bool] = {}
-
-    def first() -> None:
-        with gc_paused():
-            first_in.set()
-            second_in.wait(5)
-        first_out.set()
-
-    def second() -> None:
-        first_in.wait(5)
-        with gc_paused():
-            second_in.set()
-            first_out.wait(5)
-            seen["after the first ended"] = gc.isenabled()
-        seen["after both ended"] = gc.isenabled()
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
-    assert seen == {"after the first ended": False, "after both ended": True}
-    gc.disable()
-    try:
-        with gc_paused():
-            pass
-        assert not gc.isenabled()  # a collector that was off stays off
-    finally:
-        gc.enable()
+def test_the_report_counts_answered_items_as_the_walk_does(
+    app: Flask,
+    session: Session,
+    create_member: Callable[..., User],
+    create_test_building: Callable[..., Building],
+    checklist_version: ChecklistVersion,
+) -> None:
+    """An answered item is an applicable, scored item with a judgement (N/A included). The text item is an optional
+    note: the walk does not count it, and neither does the report's cover."""
+    inspector = create_member(Role.inspector)
+    building = create_test_building(features=set(Feature) - {Feature.garage, Feature.laundry_room})
+    inspection = start_inspection(session, inspector, building, InspectionKind.certification, checklist_version)
+    walk(session, inspector, inspection, failing=())
+    save_answer(session, inspector, inspection, "TRP-01", AnswerInput(result=AnswerResult.not_applicable))
+    submit_inspection(session, inspector, inspection)
+    answers = {answer.item_key: answer for answer in inspection.answers}
+    assert answers["DIA-07"].text  # the note is written
+    walked = build_walk(inspection, with_photos=False)
+    assert 0 < walked.answered == walked.total < len(answers)
+    with app.app_context():
+        report = build_report(inspection, "sv")
+        text = " ".join(pdf_text(render_report(inspection, "sv")).split())
+    assert report.answered_items == walked.answered
+    assert report.items_to_answer == walked.total
+    # "Besvarade kontrollpunkter" wraps beside its figures in pdftotext's layout
+    assert re.search(rf"Besvarade (kontrollpunkter )?{walked.answered} / {walked.total} ", text)
 
 
-def test_a_failing_render_resumes_the_collector(app: Flask) -> None:
-    from jinja2 import TemplateNotFound
+def test_a_follow_ups_report_scores_and_counts_what_the_follow_up_covers(
+    app: Flask,
+    session: Session,
+    create_member: Callable[..., User],
+    create_test_building: Callable[..., Building],
+    checklist_version: ChecklistVersion,
+) -> None:
+    """A follow-up is walked and scored on its carried-over items only; its report shows the same items, count and
+    verdict, not the whole checklist's items as unanswered."""
+    inspector, manager = create_member(Role.inspector), create_member(Role.manager)
+    building = create_test_building()
+    approved_inspection(session, inspector, manager, building, checklist_version, failing=("UTE-02",))
+    follow = start_inspection(session, inspector, building, InspectionKind.follow_up, checklist_version)
+    walked = build_walk(follow, with_photos=False)
+    walk(session, inspector, follow, failing=(), only={state.item.key for s in walked.sections for state in s.items})
+    card = submit_inspection(session, inspector, follow)
+    walked = build_walk(follow, with_photos=False)
+    assert card.passed
+    assert follow.score_passed
+    with app.app_context():
+        report = build_report(follow, "sv")
+    assert report.card.passed
+    assert [item.key for s in report.sections for item in s.items] == [
+        state.item.key for s in walked.sections for state in s.items
+    ]
+    assert report.answered_items == walked.answered
+    assert report.items_to_answer == walked.total
 
-    with app.app_context(), pytest.raises(TemplateNotFound):
-        render_pdf("pdf/no-such-template.html", {})
-    assert gc.isenabled()
+
+def test_other_threads_keep_the_garbage_collector_while_pdfs_render(app: Flask) -> None:
+    """Making a PDF switches nothing process-wide: a request that another thread serves meanwhile still has Python's
+    cyclic garbage collector."""
+    facts = SignFacts(
+        number="TH-2026-000123",
+        street_address="Fittjavägen 12 B",
+        postcode="145 51",
+        city="Norsborg",
+        organisation_name="Testbostäder AB",
+        issued_on=date(2026, 11, 23),
+        valid_until=date(2029, 11, 22),
+        verification_url="https://trygga-hus.example.se/v/abc",
+    )
+    made: list[bytes] = []
+
+    def render() -> None:
+        with app.app_context():
+            made.extend(render_sign(facts) for _ in range(5))
+
+    thread = threading.Thread(target=render)
+    seen = set()
+    thread.start()
+    while thread.is_alive():
+        seen.add(gc.isenabled())
+    thread.join()
+    assert len(made) == 5
+    assert seen == {True}

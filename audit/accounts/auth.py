@@ -1,29 +1,25 @@
-"""Who is asking: login sessions for browsers, bearer tokens for the API, and login throttling."""
+"""Who is asking: login sessions for browsers and bearer tokens for the API (guessing is throttled in `throttle`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask, request, session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
-from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from audit.accounts import signals
-from audit.accounts.models import ApiToken, LoginFailure, LoginSession, Membership, Organisation, Role, User
+from audit.accounts.models import ApiToken, LoginSession, Membership, Organisation, Role, User
 from audit.accounts.services import normalise_email
+from audit.accounts.throttle import check_password
 from audit.database import utcnow
 from audit.errors import DomainError
 from audit.events import announce
 from audit.security import new_token, token_digest
 
 login_manager = LoginManager()
-
-#: Failed logins per e-mail address within `THROTTLE_WINDOW` before further tries are refused.
-MAX_FAILURES = 5
-THROTTLE_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +70,6 @@ class Principal(UserMixin):
         )
 
 
-class LoginThrottled(DomainError):
-    pass
-
-
 class LoginFailed(DomainError):
     pass
 
@@ -88,28 +80,13 @@ def _membership(db_session: Session, user_id: int, organisation_id: int) -> Memb
     )
 
 
-def _check_throttle(db_session: Session, email: str) -> None:
-    since = utcnow() - THROTTLE_WINDOW
-    failures = db_session.execute(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.email == email, LoginFailure.failed_at > since)
-    ).scalar_one()
-    if failures >= MAX_FAILURES:
-        raise LoginThrottled("too many failed logins")
-
-
 def authenticate(db_session: Session, email: str, password: str) -> Principal:
-    """Check the credentials and start a login session; failures are recorded and throttled."""
+    """Check the credentials (throttled: `LoginThrottled`) and start a login session; failures are recorded."""
     email = normalise_email(email)
-    _check_throttle(db_session, email)
-    user = db_session.scalar(select(User).where(User.email == email))
-    if user is None or not user.active or not user.check_password(password) or not user.memberships:
-        db_session.add(LoginFailure(email=email[:254], remote_addr=request.remote_addr))
-        db_session.flush()
-        _announce_failure(db_session, user)
+    user = check_password(db_session, email, password, request.remote_addr)
+    if user is None or not user.memberships:
+        _announce_failure(db_session, user or db_session.scalar(select(User).where(User.email == email)))
         raise LoginFailed("wrong e-mail or password")
-    db_session.execute(delete(LoginFailure).where(LoginFailure.email == email))
     membership = sorted(user.memberships, key=lambda m: m.id)[0]
     token = new_token()
     db_session.add(

@@ -131,13 +131,46 @@ class ApiToken(Credential, Base):
     name: Mapped[str] = mapped_column(String(100))
 
 
-class LoginFailure(Base):
-    """A failed login, kept for a while to throttle guessing."""
+class ThrottleScope(StrEnum):
+    """What a login throttle counts failures of."""
 
-    __tablename__ = "login_failures"
+    #: One e-mail address tried from one client address.
+    account_from_address = "account_from_address"
+    #: One e-mail address tried from anywhere.
+    account = "account"
+    #: Every e-mail address tried from one client address.
+    address = "address"
+
+
+class LoginThrottle(Base):
+    """Failed logins of one key (see `ThrottleScope`); the row's lock makes parallel tries take turns.
+
+    The key is the e-mail address as typed (lower case) whether or not such a user exists, so throttling tells
+    nothing about which accounts exist.
+    """
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (CheckConstraint("failures >= 0", name="failures_not_negative"),)
+
+    scope: Mapped[ThrottleScope] = mapped_column(enum_column_type(ThrottleScope, "throttle_scope"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class PasswordReset(Base):
+    """A one-time link that lets a user choose a new password; only the token's sha256 is stored."""
+
+    __tablename__ = "password_resets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: The e-mail as typed (lower case), whether or not such a user exists.
-    email: Mapped[str] = mapped_column(String(254), index=True)
-    remote_addr: Mapped[str | None] = mapped_column(String(64))
-    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: The admin who made the link.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When the link was used, or made void by a newer link or a password change.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

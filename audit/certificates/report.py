@@ -11,8 +11,11 @@ from audit.checklists.schema import Checklist, ChoiceAnswer, MeasurementAnswer, 
 from audit.errors import N_, DomainError
 from audit.i18n import LANGUAGES
 from audit.inspections.models import Answer, Inspection, InspectionStatus
-from audit.inspections.scoring import ItemResult, Outcome, ScoreCard, score
+from audit.inspections.scoring import ItemResult, Outcome, ScoreCard
+from audit.inspections.services import score_inspection
+from audit.inspections.walk import counted, inspection_layout
 from audit.pdf import render_pdf
+from audit.remediation.follow_up import inspection_checklist
 
 #: Inspections with a result to report: submitted (awaiting review) or approved.
 REPORTABLE = frozenset({InspectionStatus.submitted, InspectionStatus.approved})
@@ -69,14 +72,14 @@ class Report:
     card: ScoreCard
     checklist: Checklist
     sections: tuple[ReportSection, ...]
+    #: Answered and total applicable scored items, counted as the walk counts them (`walk.counted`): a text item
+    #: is an optional note and counts in neither.
+    answered_items: int
+    items_to_answer: int
 
     @property
     def total(self) -> float | None:
         return None if self.card.total is None else float(self.card.total)
-
-    @property
-    def answered_items(self) -> int:
-        return sum(item.outcome not in (Outcome.skipped, Outcome.unanswered) for s in self.sections for item in s.items)
 
 
 def _number(value: Decimal) -> str:
@@ -104,9 +107,13 @@ def build_report(inspection: Inspection, language: str) -> Report:
     """Everything the report shows, from the inspection, its answers, photos and the scoring result."""
     if inspection.status not in REPORTABLE:
         raise DomainError(N_("A report is made of a submitted inspection."))
-    checklist = inspection.checklist_version.checklist
-    card = score(checklist, inspection.building.features, inspection.responses())
+    # The checklist and the count of the walk and of submission: a follow-up's carried-over items only.
+    checklist = inspection_checklist(inspection)
+    card = score_inspection(inspection)
     answers = {answer.item_key: answer for answer in inspection.answers}
+    progress = counted(
+        inspection_layout(inspection), {key for key, answer in answers.items() if answer.result is not None}
+    )
     thumbnails: dict[str, list[str]] = defaultdict(list)
     for photo in inspection.photos:
         thumbnails[photo.item_key].append(photo.thumbnail_path)
@@ -155,6 +162,8 @@ def build_report(inspection: Inspection, language: str) -> Report:
         card=card,
         checklist=checklist,
         sections=tuple(sections),
+        answered_items=sum(done for _key, _applies, done, _total in progress),
+        items_to_answer=sum(total for _key, _applies, _done, total in progress),
     )
 
 

@@ -6,7 +6,7 @@
   const url = panel.dataset.progressUrl;
   const texts = document.getElementById("batch-texts").dataset;
   const bar = panel.querySelector(".progress");
-  const fill = panel.querySelector(".progress-bar");
+  const fill = panel.querySelector(".progress-bar rect");
   const count = panel.querySelector(".progress-text");
   const status = document.getElementById("batch-status");
   const download = document.getElementById("batch-download");
@@ -14,7 +14,7 @@
 
   function show(state) {
     const percent = state.total ? Math.round((100 * state.done) / state.total) : 100;
-    fill.style.width = percent + "%";
+    fill.setAttribute("width", percent);
     count.textContent = state.done + " / " + state.total;
     bar.setAttribute("aria-valuenow", state.done);
     bar.setAttribute("aria-valuemax", state.total);

@@ -175,7 +175,7 @@
       const section = progress.sections.find((s) => location.pathname.endsWith("/sections/" + s.key));
       const pair = index === 0 && section ? [section.answered, section.total] : [progress.answered, progress.total];
       bar.setAttribute("aria-valuenow", pair[0]);
-      bar.querySelector(".progress-bar").style.width = (pair[1] ? (100 * pair[0]) / pair[1] : 100) + "%";
+      bar.querySelector(".progress-bar rect").setAttribute("width", pair[1] ? (100 * pair[0]) / pair[1] : 100);
       bar.querySelector(".progress-text").textContent = pair[0] + " / " + pair[1];
     });
   }
