@@ -133,8 +133,8 @@ def demo_command() -> None:
     "--grace-hours",
     default=24,
     show_default=True,
-    type=click.IntRange(min=1),
-    help="Leave alone what changed more recently (uploads in flight have no row yet).",
+    type=click.IntRange(min=0),
+    help="Leave alone what changed more recently: uploads in flight have no row yet (0 only with no server running).",
 )
 @with_appcontext
 def purge_command(dry_run: bool, grace_hours: int) -> None:

@@ -102,6 +102,6 @@ def test_purge_removes_old_files_no_row_refers_to_and_nothing_else(
 
 def test_purge_of_an_empty_store_and_bad_grace(photo_root: Path, runner: FlaskCliRunner) -> None:
     assert runner.invoke(args=["purge"]).output == "0 removed (older than 24 h)\n"
-    bad = runner.invoke(args=["purge", "--grace-hours", "0"])
+    bad = runner.invoke(args=["purge", "--grace-hours", "-1"])
     assert bad.exit_code == 2
     assert "Traceback" not in bad.output
