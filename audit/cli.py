@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,30 @@ def demo_command() -> None:
     click.echo("Demo organisation 'demo' created. Log in with:")
     for account in accounts:
         click.echo(f"  {account.role:<11} {account.email:<30} {account.password}")
+
+
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@click.option(
+    "--grace-hours",
+    default=24,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Leave alone what changed more recently: uploads in flight have no row yet (0 only with no server running).",
+)
+@with_appcontext
+def purge_command(dry_run: bool, grace_hours: int) -> None:
+    """Remove what crashes left behind: photo files no row refers to and temporary upload files."""
+    from audit.database import utcnow
+    from audit.extensions import db
+    from audit.purge import purge
+
+    verb = "would remove" if dry_run else "removed"
+    count = 0
+    for cleanup, removed in purge(db.session, before=utcnow() - timedelta(hours=grace_hours), dry_run=dry_run):
+        click.echo(f"{cleanup}: {verb} {removed}")
+        count += 1
+    click.echo(f"{count} {'to remove' if dry_run else 'removed'} (older than {grace_hours} h)")
 
 
 @click.group("org", cls=AppGroup, help="Manage organisations.")
@@ -346,6 +371,7 @@ COMMANDS: list[click.Command] = [
     checklist_group,
     init_command,
     demo_command,
+    purge_command,
     org_group,
     user_group,
     token_group,

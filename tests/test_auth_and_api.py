@@ -405,3 +405,44 @@ def test_autosave_and_the_section_page_run_a_fixed_number_of_statements(
     assert response.status_code == 200
     # who is asking, the inspection (with its checklist version, building and features), answers and photos
     assert len(page) == 4, page
+
+
+def test_a_photo_waits_for_a_decoding_slot_and_is_refused_with_503_when_none_comes_free(
+    client: FlaskClient, inspector: User, draft: Inspection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from audit.photos import services
+
+    monkeypatch.setattr(services, "DECODE_WAIT_SECONDS", 0.05)
+    login(client, inspector.email)
+    url = f"/api/v1/inspections/{draft.id}/photos"
+    for _ in range(services.PARALLEL_DECODES):  # the worker's other uploads, still decoding
+        services._decode_slots.acquire()
+    try:
+        busy = client.post(
+            url, data={"item_key": PF, "file": (io.BytesIO(_jpeg()), "x.jpg")}, headers=api_headers(client)
+        )
+    finally:
+        for _ in range(services.PARALLEL_DECODES):
+            services._decode_slots.release()
+    assert busy.status_code == 503
+    assert busy.json["error"] == "busy"
+    assert "försök igen" in busy.json["message"].lower()
+    ok = client.post(url, data={"item_key": PF, "file": (io.BytesIO(_jpeg()), "x.jpg")}, headers=api_headers(client))
+    assert ok.status_code == 201
+
+
+def test_the_same_json_with_its_keys_in_another_order_is_the_same_write(
+    client: FlaskClient, inspector: User, draft: Inspection
+) -> None:
+    login(client, inspector.email)
+    url = f"/api/v1/inspections/{draft.id}/answers/{PF}"
+    headers = {**api_headers(client), "Idempotency-Key": "reordered", "Content-Type": "application/json"}
+    first = client.put(url, data='{"result": "fail", "comment": "Trasig"}', headers=headers)
+    again = client.put(url, data='{ "comment":"Trasig","result":"fail" }', headers=headers)
+    other = client.put(url, data='{"result": "fail", "comment": "Hel"}', headers=headers)
+
+    assert first.status_code == 200
+    assert (again.status_code, again.json) == (200, first.json)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert other.status_code == 422
+    assert other.json["error"] == "idempotency_key_reused"

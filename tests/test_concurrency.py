@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import urllib.error
 import urllib.request
@@ -21,12 +22,15 @@ from audit.buildings.services import create_building
 from audit.checklists.loader import load_checklist
 from audit.checklists.services import store_checklist
 from audit.database import utcnow
+from audit.demo import demo_photo
 from audit.extensions import db
 from audit.inspections.models import Answer, AnswerResult, Inspection, InspectionKind, InspectionStatus
 from audit.inspections.services import AnswerInput, FinalInspection, save_answer, start_inspection
 from audit.migrate import upgrade
+from audit.photos.models import Photo
 from tests.browser_support import LiveServer, live_server
 from tests.conftest import CHECKLIST_FILE, TEST_PASSWORD, fresh_database, make_test_app
+from tests.remediation_support import walk
 
 COPIES = 5
 
@@ -76,6 +80,31 @@ def _put(url: str, token: str, write_id: str, body: dict[str, Any]) -> tuple[int
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+def _post(url: str, token: str, write_id: str, body: bytes, content_type: str) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": write_id, "Content-Type": content_type},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _multipart(fields: dict[str, str], name: str, data: bytes) -> tuple[bytes, str]:
+    """A multipart body with a fresh boundary, as a client builds it again for every retry."""
+    boundary = secrets.token_hex(12)
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields.items()]
+    head = "".join(parts) + (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    )
+    return head.encode() + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 def _in_parallel(calls: list[Any]) -> list[tuple[int, dict[str, Any]]]:
@@ -152,3 +181,43 @@ def test_an_answer_to_an_inspection_submitted_meanwhile_is_refused(
         db.session.rollback()
         db.remove_session()
     assert _stored(server) == (0, [])
+
+
+def test_five_parallel_submits_with_one_key_all_get_the_one_answer(served: tuple[LiveServer, str, int, str]) -> None:
+    """The copies that lose the race find the inspection submitted (409 from the workflow): the replay wins."""
+    server, token, inspection_id, _key = served
+    with server.app.app_context():
+        inspection = db.session.get(Inspection, inspection_id)
+        assert inspection is not None
+        walk(db.session, inspection.inspector, inspection, failing=())
+        db.session.commit()
+        db.remove_session()
+    url = server(f"/api/v1/inspections/{inspection_id}/submit")
+    results = _in_parallel([lambda: _post(url, token, "submit-once", b"", "application/json") for _ in range(COPIES)])
+
+    assert [status for status, _ in results] == [200] * COPIES, results
+    assert all(body == results[0][1] for _, body in results)
+    assert results[0][1]["status"] == "submitted"
+
+
+def test_a_photo_sent_again_in_a_rebuilt_body_is_the_same_write(served: tuple[LiveServer, str, int, str]) -> None:
+    """Every copy has a new multipart boundary and form fields in another order: one photo, the same answer."""
+    server, token, inspection_id, key = served
+    url = server(f"/api/v1/inspections/{inspection_id}/photos")
+    photo = demo_photo("retry")
+
+    def send(n: int) -> tuple[int, dict[str, Any]]:
+        fields = {"item_key": key, "note": "x"} if n % 2 else {"note": "x", "item_key": key}
+        return _post(url, token, "photo-once", *_multipart(fields, f"IMG_{n}.jpg", photo))
+
+    results = _in_parallel([lambda n=n: send(n) for n in range(COPIES)])
+    results.append(send(COPIES))  # and once more, after all of them
+
+    assert [status for status, _ in results] == [201] * (COPIES + 1), results
+    assert all(body == results[0][1] for _, body in results)
+    with server.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Photo)) == 1
+        db.remove_session()
+    other = _post(url, token, "photo-once", *_multipart({"item_key": key}, "a.jpg", demo_photo("another")))
+    assert other[0] == 422
+    assert other[1]["error"] == "idempotency_key_reused"

@@ -19,7 +19,8 @@ class IdempotencyRecord(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     #: The client-generated id of the write (the Idempotency-Key header).
     key: Mapped[str] = mapped_column(String(100))
-    #: sha256 of method, path and body: the same key with another request is refused.
+    #: sha256 of method, path and the parsed body (canonical JSON; form fields and each file's sha256): the same
+    #: key with another request is refused, the same request in a rebuilt body is not.
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int]
     response: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -181,6 +181,7 @@ OPERATIONS = (
                 f"`invalid_answer`: no such item, or the item has 20 photos already; or {REUSED_KEY}.",
                 schemas.Error,
             ),
+            503: ("`busy`: the server is processing as many photos as it can at once; send it again.", schemas.Error),
         },
         write=True,
         body=schemas.PhotoUpload,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -10,7 +11,6 @@ from typing import Any, TypeVar
 from flask import Response, jsonify, request
 from flask_login import current_user
 from sqlalchemy import Row, bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from audit.api.models import IdempotencyRecord
 from audit.api.schemas import Error
@@ -26,10 +26,29 @@ def api_error(status: int, error: str, message: str, shape: type[Error] = Error,
 
 
 def _fingerprint() -> str:
+    """What the write asks for, not how its body was spelt: a client that sends it again builds the body anew (a new
+    multipart boundary, JSON keys in another order, other file names), and that is still the same write."""
     digest = hashlib.sha256()
     digest.update(f"{request.method} {request.path}\n".encode())
-    digest.update(request.get_data(cache=True))
+    digest.update(_canonical_body())
     return digest.hexdigest()
+
+
+def _canonical_body() -> bytes:
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        files = []
+        for name, upload in request.files.items(multi=True):
+            files.append((name, hashlib.sha256(upload.stream.read()).hexdigest()))
+            upload.stream.seek(0)  # the view reads it next
+        return json.dumps({"form": sorted(request.form.items(multi=True)), "files": sorted(files)}).encode()
+    raw = request.get_data(cache=True)
+    if request.is_json:
+        try:
+            parsed = json.loads(raw)
+        except (ValueError, RecursionError):
+            return raw  # not JSON the view will take: the bytes are all there is to compare
+        return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return raw
 
 
 def _replay(record: Row[*tuple[Any, ...]], fingerprint: str) -> tuple[Response, int]:
@@ -50,6 +69,14 @@ def _stored(key: str) -> Row[*tuple[Any, ...]] | None:
     return db.session.execute(_STORED, {"user_id": current_user.id, "key": key}).first()
 
 
+def _parallel_winner(key: str) -> Row[*tuple[Any, ...]] | None:
+    """The stored answer of a copy of this write that ran in parallel and committed first, after undoing all this
+    copy did. It is why this copy failed, whatever the failure (the inspection already submitted, the answer
+    already at a newer revision, a row that collided): its answer is then the answer, never this copy's error."""
+    db.session.rollback()
+    return _stored(key)
+
+
 def idempotent(view: F) -> F:
     """Every API write carries a client-generated id in the Idempotency-Key header."""
 
@@ -66,30 +93,26 @@ def idempotent(view: F) -> F:
             return _replay(record, fingerprint)
         try:
             response, status = _as_response(view(*args, **kwargs))
-            if status >= 400:
-                # A parallel copy of this write may have committed while this one ran (and made it look stale):
-                # then that copy's answer is the answer. Otherwise nothing changed and nothing is kept.
-                winner = _stored(key)
-                return _replay(winner, fingerprint) if winner is not None else (response, status)
-            # A plain INSERT: nothing reads the record back in this request.
-            db.session.execute(
-                insert(IdempotencyRecord).values(
-                    user_id=current_user.id,
-                    key=key,
-                    fingerprint=fingerprint,
-                    status_code=status,
-                    response=response.get_json(),
+            if status < 400:
+                # A plain INSERT: nothing reads the record back in this request. If the same write ran in parallel
+                # and committed first, its record collides with this one (IntegrityError, handled below).
+                db.session.execute(
+                    insert(IdempotencyRecord).values(
+                        user_id=current_user.id,
+                        key=key,
+                        fingerprint=fingerprint,
+                        status_code=status,
+                        response=response.get_json(),
+                    )
                 )
-            )
-        except IntegrityError:
-            # The same write ran in parallel and committed first (its answer row or its record collided with
-            # ours): undo everything this request did and answer with the stored result.
-            db.session.rollback()
-            winner = _stored(key)
+                return response, status
+        except Exception:
+            winner = _parallel_winner(key)
             if winner is None:
                 raise
             return _replay(winner, fingerprint)
-        return response, status
+        winner = _parallel_winner(key)
+        return _replay(winner, fingerprint) if winner is not None else (response, status)
 
     return wrapper  # type: ignore[return-value]
 

@@ -47,7 +47,10 @@ PHOTO_PROBLEMS = {
     "unsupported_format": _l("Only JPEG, PNG and WebP photos can be saved."),
     "not_an_image": _l("The file is not a photo."),
     "corrupt": _l("The photo is damaged and could not be read."),
+    "busy": _l("Too many photos are being processed right now. Try again in a moment."),
 }
+#: The status of each refusal of a photo; every other one is 415.
+PHOTO_STATUS = {"too_large": 413, "too_many_pixels": 413, "busy": 503}
 
 
 def _payload(model: type[BaseModel]) -> Any:
@@ -232,7 +235,7 @@ def post_photo(inspection_id: int) -> ResponseReturnValue:
     try:
         photo = add_photo(db.session, current_user.user, inspection, form.item_key, form.file)
     except PhotoRejected as exc:
-        status = {"too_large": 413, "too_many_pixels": 413}.get(exc.code, 415)
+        status = PHOTO_STATUS.get(exc.code, 415)
         return api_error(status, exc.code, str(PHOTO_PROBLEMS.get(exc.code, PHOTO_PROBLEMS["not_an_image"])))
     return _photo(photo).model_dump(mode="json"), 201
 

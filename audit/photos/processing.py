@@ -3,6 +3,11 @@
 An upload is trusted for nothing: its format is read from its content, its size is checked before any pixel is
 decoded, and what is kept is a fresh JPEG that carries no metadata from the camera (no EXIF, XMP or comments),
 except the GPS position when the caller asks for it.
+
+Memory is bounded before decoding: a file of a few kilobytes can claim millions of pixels. The header's pixel
+count must fit a tablet camera (`MAX_PIXELS`); a JPEG is decoded by libjpeg at the smallest scale (1/2, 1/4, 1/8)
+that still covers the size kept; and what the decoded pixels and the one full-size copy that cleaning makes would
+take together must fit `MAX_DECODED_BYTES`. Everything after that works on the downscaled picture.
 """
 
 from __future__ import annotations
@@ -16,10 +21,20 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from PIL import ExifTags, Image, ImageFile, ImageOps
+from PIL.JpegImagePlugin import JpegImageFile
 
-RejectionCode = Literal["too_large", "not_an_image", "unsupported_format", "too_many_pixels", "corrupt"]
+RejectionCode = Literal["too_large", "not_an_image", "unsupported_format", "too_many_pixels", "corrupt", "busy"]
 
 JPEG_QUALITY: Final = 85
+#: Most pixels a photo may claim in its header: what a 40-megapixel tablet or phone camera takes.
+MAX_PIXELS: Final = 40_000_000
+#: Most memory that decoding and cleaning one photo may take, as `_decoding_cost` reckons it from the header; with
+#: what the decoders and the encoder add besides, one upload raises a worker's memory by less than 150 MB.
+MAX_DECODED_BYTES: Final = 110 * 1024 * 1024
+#: What a decoder holds per pixel besides the image: Pillow's WebP decoder keeps libwebp's RGBA canvas and a copy.
+_DECODER_BYTES_PER_PIXEL: Final = {"WEBP": 8}
+_REDUCING_GAP: Final = 2.0
+WHITE: Final = (255, 255, 255)
 # Formats accepted, as Pillow names them; an MPO is a JPEG with extra pictures after it (some cameras write them).
 _ACCEPTED_FORMATS: Final = ("JPEG", "PNG", "WEBP")
 _FORMAT_ALIASES: Final = {"MPO": "JPEG"}
@@ -48,6 +63,7 @@ _MESSAGES: Final[dict[str, str]] = {
     "unsupported_format": "This image format is not accepted: use JPEG, PNG or WebP.",
     "too_many_pixels": "The photo has too many pixels.",
     "corrupt": "The image file is damaged or incomplete.",
+    "busy": "Too many photos are being processed right now; try again in a moment.",
 }
 
 
@@ -83,7 +99,8 @@ def process_photo(
     max_dimension: int = 2048,
     thumbnail_dimension: int = 320,
     keep_location: bool = False,
-    max_pixels: int = 50_000_000,
+    max_pixels: int = MAX_PIXELS,
+    max_decoded_bytes: int = MAX_DECODED_BYTES,
 ) -> ProcessedPhoto:
     """Check an uploaded photo and return it upright, downscaled and re-encoded; raise PhotoRejected if unfit."""
     if len(raw) > max_bytes:
@@ -91,7 +108,8 @@ def process_photo(
     try:
         # Pillow warns about (and at twice its limit refuses) images it thinks are decompression bombs.
         with warnings.catch_warnings(action="error", category=Image.DecompressionBombWarning):
-            return _process(raw, max_dimension, thumbnail_dimension, keep_location, max_pixels)
+            source, source_format = _decode(raw, max_dimension, max_pixels, max_decoded_bytes)
+            return _process(source, source_format, max_dimension, thumbnail_dimension, keep_location)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise PhotoRejected("too_many_pixels") from exc
     except Image.UnidentifiedImageError as exc:
@@ -101,14 +119,15 @@ def process_photo(
 
 
 def _process(
-    raw: bytes, max_dimension: int, thumbnail_dimension: int, keep_location: bool, max_pixels: int
+    source: Image.Image, source_format: str, max_dimension: int, thumbnail_dimension: int, keep_location: bool
 ) -> ProcessedPhoto:
-    """The steps of process_photo, free to raise Pillow's own errors."""
-    image, source_format = _decode(raw, max_dimension, max_pixels)
-    gps = _gps_ifd(image) if keep_location else {}
-    exif = _gps_exif(gps)
-    icc_profile = _rgb_icc_profile(image)
-    image = _fit(_to_rgb(_upright(image)), max_dimension)
+    """The steps of process_photo after decoding, free to raise Pillow's own errors."""
+    exif = _gps_exif(_gps_ifd(source)) if keep_location else b""
+    icc_profile = _rgb_icc_profile(source)
+    orientation = _orientation(source)
+    image = _flatten(source)
+    del source  # the full-size decode is not needed any more: free it before resizing
+    image = _upright(_fit(image, max_dimension), orientation).convert("RGB")
     thumbnail = _fit(image, thumbnail_dimension)
     data = _encode_jpeg(image, exif=exif, icc_profile=icc_profile)
     return ProcessedPhoto(
@@ -125,7 +144,7 @@ def _process(
     )
 
 
-def _decode(raw: bytes, max_dimension: int, max_pixels: int) -> tuple[Image.Image, str]:
+def _decode(raw: bytes, max_dimension: int, max_pixels: int, max_decoded_bytes: int) -> tuple[Image.Image, str]:
     """Open the image from its content, check its size from the header, then decode its pixels."""
     image = Image.open(io.BytesIO(raw), formats=_ACCEPTED_FORMATS)
     source_format = _FORMAT_ALIASES.get(image.format or "", image.format or "")
@@ -135,11 +154,50 @@ def _decode(raw: bytes, max_dimension: int, max_pixels: int) -> tuple[Image.Imag
     if width * height > max_pixels:
         raise PhotoRejected("too_many_pixels", f"The photo has more than {max_pixels:,} pixels.")
     if source_format == "JPEG" and max(image.size) > max_dimension:
-        # Let libjpeg decode at 1/2, 1/4 or 1/8 scale where that still leaves twice the pixels needed.
-        target = _fitted_size(image.size, max_dimension)
-        image.draft(None, (target[0] * 2, target[1] * 2))
+        # libjpeg decodes at the smallest of 1/2, 1/4 or 1/8 scale that still covers the size kept.
+        image.draft(None, _fitted_size(image.size, max_dimension))
+    if _decoding_cost(image, header_pixels=width * height, max_dimension=max_dimension) > max_decoded_bytes:
+        raise PhotoRejected("too_many_pixels", "The photo has too many pixels to be processed.")
     _load_whole(image)
     return image, source_format
+
+
+def _decoding_cost(image: Image.Image, *, header_pixels: int, max_dimension: int) -> int:
+    """The bytes that decoding the image at its (drafted) size and cleaning it take at most, known from its header.
+
+    The decoded pixels with the decoder's own buffers, the one full-size copy `_flatten` makes, a pointer per line
+    of each (which is what a picture of 1 × 30,000,000 pixels costs), and the resize's intermediate picture.
+    """
+    width, height = image.size
+    per_pixel = _bytes_per_pixel(image) + _DECODER_BYTES_PER_PIXEL.get(image.format or "", 0)
+    target_width, target_height = _fitted_size(image.size, max_dimension)
+    reduced_height = height // max(1, int(height / target_height / _REDUCING_GAP))
+    resize = target_width * reduced_height * 4
+    return width * height * per_pixel + height * 8 * 2 + resize + _jpeg_coefficients(image, header_pixels)
+
+
+def _jpeg_coefficients(image: Image.Image, pixels: int) -> int:
+    """What libjpeg holds to decode a progressive JPEG: every DCT coefficient of the full-size picture, 2 bytes each
+    (a baseline JPEG is decoded a few lines at a time)."""
+    if not isinstance(image, JpegImageFile) or not image.info.get("progressive") or not image.layer:
+        return 0
+    most = max(h * v for _, h, v, _ in image.layer)
+    return int(pixels * 2 * sum(h * v for _, h, v, _ in image.layer) / most)
+
+
+def _bytes_per_pixel(image: Image.Image) -> int:
+    """Memory per pixel, known from the header, that decoding and `_flatten` take together at full size."""
+    mode = image.mode
+    stored = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4  # as Pillow keeps the pixels
+    if mode == "P" and image.has_transparency_data:
+        return stored + 1 + 4  # the mask and the RGB copy
+    if image.has_transparency_data and mode not in ("RGBA", "LA"):
+        return stored + 4 + 4  # an RGBA copy, then the RGB one
+    if mode in ("L", "RGB"):
+        return stored
+    if mode == "1" or mode.startswith("I;16"):
+        return stored + 1  # the 8-bit greyscale copy
+    return stored + 4  # the RGB copy
 
 
 def _load_whole(image: Image.Image) -> None:
@@ -200,25 +258,53 @@ def _rgb_icc_profile(image: Image.Image) -> bytes | None:
     return None
 
 
-def _upright(image: Image.Image) -> Image.Image:
-    """The image turned as its EXIF orientation says; unchanged if that orientation cannot be read."""
+def _orientation(image: Image.Image) -> int | None:
+    """The EXIF orientation tag, or None if there is none or it cannot be read."""
     try:
-        ImageOps.exif_transpose(image, in_place=True)
+        value = image.getexif().get(ExifTags.Base.Orientation)
+    except _DECODE_ERRORS:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _upright(image: Image.Image, orientation: int | None) -> Image.Image:
+    """The (downscaled) image turned as the source's EXIF orientation says."""
+    if orientation is None:
+        return image
+    # Turned after downscaling, so no full-size copy is made: Pillow's own mapping from the tag does the turning.
+    image.getexif()[ExifTags.Base.Orientation] = orientation
+    try:
+        return ImageOps.exif_transpose(image)
     except _DECODE_ERRORS:
         return image
-    return image
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """The image in 8-bit RGB, with any transparency laid onto white."""
-    if image.has_transparency_data:
-        rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+def _flatten(image: Image.Image) -> Image.Image:
+    """The full-size image as 8-bit greyscale or RGB with any transparency laid onto white.
+
+    Makes at most one full-size copy (counted by `_bytes_per_pixel`), and no RGBA one for an image without an
+    alpha band.
+    """
+    if image.mode == "P" and image.has_transparency_data:
+        image.apply_transparency()  # the palette gets the alpha values
+        alphas = (image.getpalette("RGBA") or [])[3::4]
+        # How transparent each palette index is; indices past the palette's end are opaque.
+        transparent = image.point([255 - alpha for alpha in alphas] + [0] * (256 - len(alphas)), "L")
+        flat = image.convert("RGB")
+        flat.paste(WHITE, (0, 0, *flat.size), transparent)
+        return flat
+    if image.has_transparency_data and image.mode not in ("RGBA", "LA"):
+        image = image.convert("RGBA")  # one colour marked transparent: rare, and counted
+    if image.mode in ("RGBA", "LA"):
+        flat = Image.new("RGB", image.size, WHITE)
+        flat.paste(image, mask=image)
+        return flat
+    if image.mode.startswith("I;16"):
         # 16-bit greyscale: scale to 8 bits instead of letting everything above 255 turn white.
-        image = image.convert("I").point(lambda value: value / 257).convert("L")
-    return image if image.mode == "RGB" else image.convert("RGB")
+        return image.point(lambda value: value / 257, "L")
+    if image.mode == "1":
+        return image.convert("L")
+    return image if image.mode in ("L", "RGB") else image.convert("RGB")
 
 
 def _fitted_size(size: tuple[int, int], limit: int) -> tuple[int, int]:
@@ -236,7 +322,8 @@ def _fit(image: Image.Image, limit: int) -> Image.Image:
     target = _fitted_size(image.size, limit)
     if target == image.size:
         return image
-    return image.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # Averaged down by a whole factor first (as Pillow's thumbnail() does), so the resize's intermediate is small.
+    return image.resize(target, Image.Resampling.LANCZOS, reducing_gap=_REDUCING_GAP)
 
 
 def _encode_jpeg(image: Image.Image, *, exif: bytes, icc_profile: bytes | None) -> bytes:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Response, abort, current_app, send_file
@@ -14,7 +17,7 @@ from audit.errors import N_
 from audit.inspections.models import Inspection
 from audit.inspections.services import InvalidAnswer, check_editable, check_inspector, lock_inspection
 from audit.photos.models import Photo, StoredPhoto
-from audit.photos.processing import process_photo
+from audit.photos.processing import PhotoRejected, process_photo
 from audit.photos.storage import PhotoStore
 
 #: Most photos an item can have; more is almost certainly a stuck upload loop.
@@ -22,6 +25,21 @@ MAX_PHOTOS_PER_ITEM = 20
 
 
 _UNCOMMITTED = "tryggahus.uncommitted_photo_files"
+#: Photos decoded at once by one worker (each may take up to about 150 MB), and how long another one waits.
+PARALLEL_DECODES = 2
+DECODE_WAIT_SECONDS = 20.0
+_decode_slots = threading.BoundedSemaphore(PARALLEL_DECODES)
+
+
+@contextmanager
+def _decoding_slot() -> Iterator[None]:
+    """One of the worker's decoding slots; PhotoRejected("busy") if none comes free in time."""
+    if not _decode_slots.acquire(timeout=DECODE_WAIT_SECONDS):
+        raise PhotoRejected("busy")
+    try:
+        yield
+    finally:
+        _decode_slots.release()
 
 
 @event.listens_for(Session, "after_commit")
@@ -67,12 +85,13 @@ def stored_photo_fields(session: Session, actor: User, raw: bytes, organisation:
     commits: if it rolls back instead, they are removed again.
     """
     settings = current_app.config["TRYGGAHUS"]
-    processed = process_photo(
-        raw,
-        max_bytes=settings.max_photo_bytes,
-        max_dimension=settings.photo_max_dimension,
-        keep_location=organisation.keep_photo_location,
-    )
+    with _decoding_slot():
+        processed = process_photo(
+            raw,
+            max_bytes=settings.max_photo_bytes,
+            max_dimension=settings.photo_max_dimension,
+            keep_location=organisation.keep_photo_location,
+        )
     store = photo_store()
     written = [store.save(processed.data), store.save(processed.thumbnail)]
     session.info.setdefault(_UNCOMMITTED, []).extend(store.path_for(path) for path in written)

@@ -11,12 +11,17 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Final
 
 FILE_MODE: Final = 0o640
 DIRECTORY_MODE: Final = 0o750
 _SUFFIX: Final = re.compile(r"\.[a-z0-9]{1,8}")
+_TEMPORARY_PREFIX: Final = ".upload-"
+_TEMPORARY_SUFFIX: Final = ".part"
+#: The names the store writes: stored files, and the temporary files a crash can leave before their rename.
+_OWN_NAME: Final = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/(?:[0-9a-f]{32}\.[a-z0-9]{1,8}|\.upload-[^/]+\.part)")
 
 
 class PhotoStore:
@@ -55,6 +60,22 @@ class PhotoStore:
         """Remove a stored file; one that is already gone is fine."""
         self.path_for(relative).unlink(missing_ok=True)
 
+    def listing(self) -> Iterator[tuple[str, float]]:
+        """Every file the store wrote (a temporary one a crash left too), as relative path and modification time.
+
+        Files of any other name, symbolic links and what one leads to outside the root are not the store's and
+        are not listed.
+        """
+        if not self.root.is_dir():
+            return
+        root = self.root.resolve()
+        for path in root.glob("*/*/*"):
+            relative = path.relative_to(root).as_posix()
+            if not _OWN_NAME.fullmatch(relative) or path.is_symlink() or not path.is_file():
+                continue
+            with contextlib.suppress(ValueError):  # a shard folder that is a link out of the root
+                yield relative, self.path_for(relative).stat().st_mtime
+
     def _make_folders(self, folder: Path) -> None:
         """Create the root (with its parents) and the shard folders below it."""
         self.root.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
@@ -67,7 +88,7 @@ class PhotoStore:
 
 def _write_atomically(target: Path, data: bytes) -> None:
     """Write to a temporary file beside the target, flush it to disk, then rename it into place."""
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=_TEMPORARY_PREFIX, suffix=_TEMPORARY_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as file:
             os.fchmod(file.fileno(), FILE_MODE)

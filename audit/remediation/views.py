@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 
 from audit.access import ALL_ROLES, REVIEWERS, STAFF, allow, get_scoped_or_404
 from audit.accounts.models import Membership, Role, User
-from audit.api.views import PHOTO_PROBLEMS
+from audit.api.views import PHOTO_PROBLEMS, PHOTO_STATUS
 from audit.buildings.models import Area, Building
 from audit.checklists.schema import Severity
 from audit.downloads import private_file
@@ -246,7 +246,7 @@ def work(task_id: int) -> ResponseReturnValue:
         record_work(db.session, current_user.user, task, form.comment.data or "", raw or None, done=done)
     except PhotoRejected as exc:
         page, _status = _refused(task_id, str(PHOTO_PROBLEMS.get(exc.code, PHOTO_PROBLEMS["not_an_image"])), refused)
-        return page, {"too_large": 413, "too_many_pixels": 413}.get(exc.code, 415)
+        return page, PHOTO_STATUS.get(exc.code, 415)
     except DomainError as exc:
         return _refused(task_id, exc.translated(), refused)
     flash(_("The task is marked done.") if done else _("The photo was saved."), "success")
