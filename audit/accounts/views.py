@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -14,14 +12,15 @@ from audit.accounts.auth import LoginFailed, LoginThrottled, authenticate, begin
 from audit.accounts.forms import LoginForm
 from audit.accounts.models import Role
 from audit.extensions import db
+from audit.urls import same_site_path
 
 bp = Blueprint("accounts", __name__)
 
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site; never an outside address (open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
+    if path := same_site_path(target):
+        return path
     if current_user.is_authenticated and current_user.role is Role.contractor:
         return url_for("remediation.index", unverified=1)  # contractors work only on their tasks
     return url_for("buildings.index")

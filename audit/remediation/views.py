@@ -52,6 +52,7 @@ from audit.remediation.services import (
     verify_task,
 )
 from audit.remediation.workflow import TaskStatus, allowed_actions
+from audit.urls import bounded_id, same_site_path
 
 bp = Blueprint("remediation", __name__, url_prefix="/tasks")
 
@@ -307,10 +308,10 @@ def assign(task_id: int) -> ResponseReturnValue:
 def assign_many() -> ResponseReturnValue:
     users = assignable_users(db.session, current_user.organisation_id)
     form = _assign_form(users, request.form)
-    back = redirect(request.form.get("back") or url_for("remediation.index"), code=303)
+    back = redirect(same_site_path(request.form.get("back")) or url_for("remediation.index"), code=303)
     if not form.validate_on_submit():
         abort(400)
-    ids = [int(value) for value in form.tasks.data or [] if value.isdigit()][:1000]
+    ids = [key for key in map(bounded_id, form.tasks.data or []) if key is not None][:1000]
     tasks = db.session.scalars(
         select(RemediationTask).where(
             RemediationTask.id.in_(ids), RemediationTask.organisation_id == current_user.organisation_id
