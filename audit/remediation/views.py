@@ -336,7 +336,10 @@ def due_date(task_id: int) -> ResponseReturnValue:
     task = task_or_404(task_id)
     form = DueDateForm()
     if not form.validate_on_submit() or form.due_date.data is None:
-        return _refused(task_id, _("Give the new due date and the reason for it."), {"due_form": form})
+        # A date that was read but lies outside the window says which dates are possible.
+        typed = form.due_date.data is not None and form.due_date.errors
+        problem = str(form.due_date.errors[0]) if typed else _("Give the new due date and the reason for it.")
+        return _refused(task_id, problem, {"due_form": form})
     due, reason = form.due_date.data, form.reason.data or ""
     return _step(
         task,
