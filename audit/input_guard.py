@@ -5,14 +5,16 @@
   names, headers and every string of a JSON body.
 - JSON nested deeper than `MAX_JSON_DEPTH`: no body of the API nests beyond a few levels, and Python's parser gives
   up with a RecursionError at about a thousand.
+- A file in a field that takes none: a form reads files and fields alike, and a text field would be handed a file.
+  Deny by default, as access is: a view names the fields it takes files in with `@takes_files("photo")`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import gettext as _
 
 from audit.errors import MalformedRequest
@@ -20,6 +22,25 @@ from audit.errors import MalformedRequest
 #: Deeper than any body of the API (an answer is an object of plain values).
 MAX_JSON_DEPTH = 32
 NUL = "\x00"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def takes_files(*fields: str) -> Callable[[F], F]:
+    """The fields this view takes uploaded files in; a file in any other field is refused before the view."""
+
+    def decorate(view: F) -> F:
+        view.file_fields = frozenset(fields)  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def _unexpected_file() -> str | None:
+    """The name of a field that holds a file although the view takes none there."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    accepted: frozenset[str] = getattr(view, "file_fields", frozenset())
+    return next((name for name in request.files if name not in accepted), None)
 
 
 def _nul_refused() -> MalformedRequest:
@@ -76,6 +97,8 @@ def _check_request() -> None:
             raise _nul_refused()
         if _has_nul(upload.filename for _name, upload in request.files.items(multi=True)):
             raise _nul_refused()
+        if request.files and (name := _unexpected_file()) is not None:
+            raise MalformedRequest("unexpected_file", _("The field %(field)s takes no file.", field=name))
 
 
 def init_input_guard(app: Flask) -> None:

@@ -5,6 +5,7 @@ Ids the database cannot hold, NUL characters, JSON nested without end: each once
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 import sqlite3
@@ -203,3 +204,23 @@ def test_same_site_path_refuses_every_way_out() -> None:
     ):
         assert same_site_path(outside) is None, outside
     assert same_site_path("/tasks/?status=open&page=2") == "/tasks/?status=open&page=2"
+
+
+def test_a_file_is_taken_only_in_a_field_that_takes_files(
+    client: FlaskClient, inspector: User, create_inspection: Callable[..., Inspection]
+) -> None:
+    token = csrf_token(client)
+    data = {"email": (io.BytesIO(b"x@example.org"), "email.txt"), "password": "x", "csrf_token": token}
+    refused = client.post("/login", data=data, content_type="multipart/form-data")
+    assert refused.status_code == 400
+    assert "Fältet email tar inte emot någon fil." in refused.get_data(as_text=True)
+    draft = create_inspection(inspector=inspector)
+    login(client, inspector.email)
+    upload = {"item_key": "UTE-01", "file": (io.BytesIO(b"not a photo"), "a.jpg"), "extra": (io.BytesIO(b""), "b")}
+    response = client.post(f"/api/v1/inspections/{draft.id}/photos", data=upload, headers=api_headers(client))
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "unexpected_file"
+    del upload["extra"]
+    upload["file"] = (io.BytesIO(b"not a photo"), "a.jpg")
+    taken = client.post(f"/api/v1/inspections/{draft.id}/photos", data=upload, headers=api_headers(client))
+    assert taken.status_code == 415  # the photo field takes the file, and its own check refuses it

@@ -30,6 +30,7 @@ from audit.downloads import private_file
 from audit.errors import DomainError
 from audit.extensions import db
 from audit.i18n import current_language
+from audit.input_guard import takes_files
 from audit.labels import label
 from audit.photos.models import Photo
 from audit.photos.processing import PhotoRejected
@@ -230,6 +231,7 @@ def start(task_id: int) -> ResponseReturnValue:
 
 @bp.post("/<int:task_id>/work")
 @allow(WORKERS)
+@takes_files("photo")
 def work(task_id: int) -> ResponseReturnValue:
     """A photo of the fixed item, and (action "done") the task marked done with a comment."""
     task = task_or_404(task_id, work=True)
