@@ -27,12 +27,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     from audit.extensions import csrf, db, limiter
     from audit.headers import init_security_headers
     from audit.i18n import init_i18n, init_template_helpers
+    from audit.input_guard import init_input_guard
     from audit.inspections.views import bp as inspections_bp
     from audit.main.views import bp as main_bp
     from audit.remediation.views import bp as remediation_bp
     from audit.request_id import init_request_id
     from audit.request_scope import init_request_scope
     from audit.site import init_site
+    from audit.urls import IdConverter
 
     settings = settings or Settings.from_env()
     app = Flask(
@@ -56,6 +58,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_REFRESH_EACH_REQUEST=False,
     )
     app.config.update(settings.overrides)
+    # Every `<int:…>` id in every route (set before any route is added): an id the database cannot hold is a 404.
+    app.url_map.converters["int"] = IdConverter
 
     engine = make_engine(
         settings.sqlalchemy_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms, echo=settings.sql_echo
@@ -63,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_request_scope(app)  # first, so its clean-up of `g` runs after every other teardown
     init_request_id(app)
     db.init_app(app, engine)
+    init_input_guard(app)  # before the access gate: malformed input is refused whoever sends it
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
     limiter.init_app(app)

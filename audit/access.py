@@ -105,12 +105,10 @@ def init_access(app: Flask) -> None:
 def get_scoped_or_404(model: type[T], ident: Any, options: tuple[Any, ...] = ()) -> T:
     """The object with this id in the current user's organisation; another organisation's answers 404 as well."""
     from audit.extensions import db
+    from audit.urls import bounded_id
 
-    try:
-        obj = db.session.get(model, int(ident), options=options)
-    except (TypeError, ValueError):
-        obj = None
-    return own_or_404(obj)
+    key = bounded_id(ident)
+    return own_or_404(None if key is None else db.session.get(model, key, options=options))
 
 
 def own_or_404(obj: T | None) -> T:

@@ -17,8 +17,21 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from audit.accounts.models import Role
-from audit.errors import DomainError
+from audit.errors import DATABASE_UNAVAILABLE, DomainError
 from audit.settings import SettingsError
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """A database that cannot be reached (down, a wrong address, locked) is one line on the terminal."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        yield
+    except DATABASE_UNAVAILABLE as exc:
+        url = make_url(current_app.config["TRYGGAHUS"].sqlalchemy_url).render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise click.ClickException(f"cannot use the database {url}: {reason}") from None
 
 
 @contextmanager
@@ -26,13 +39,14 @@ def _unit_of_work() -> Iterator[Any]:
     """One transaction for a command: committed when it succeeds, rolled back with a one-line error otherwise."""
     from audit.extensions import db
 
-    db.begin_write()
-    try:
-        yield db.session
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from None
+    with _database_errors():
+        db.begin_write()
+        try:
+            yield db.session
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
 
 
 # --- checklists -------------------------------------------------------------------------------------------------
@@ -109,7 +123,8 @@ def init_command() -> None:
     """Migrate the database to the newest schema and load every checklist."""
     from audit.migrate import upgrade
 
-    upgrade(current_app.extensions["tryggahus.database"].engine)
+    with _database_errors():
+        upgrade(current_app.extensions["tryggahus.database"].engine)
     click.echo("database migrated to head")
     load_checklists(_checklist_paths(()))
 
@@ -392,6 +407,8 @@ def _create_app() -> Flask:
         return create_app()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # the instance folder or the SQLite file's folder cannot be made
+        raise click.ClickException(f"cannot create {exc.filename}: {exc.strerror}") from None
 
 
 @click.group(

@@ -51,10 +51,13 @@ def test_csv_and_xlsx_keep_text_as_text() -> None:
     assert parsed == [["A", "'=B"], ["1", "'=cmd|' /C calc'!A0"], ["-4", "'@SUM(1)"], ["2026-05-01", "ok"]]
     sheet = load_workbook(io.BytesIO(to_xlsx("T", header, rows))).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert values[1] == [1, "'=cmd|' /C calc'!A0"]
-    assert values[2] == [-4, "'@SUM(1)"]
+    # XLSX has cell types: the text as written, stored as a string with the quote prefix style (no apostrophe).
+    assert values[0] == ["A", "=B"]
+    assert values[1] == [1, "=cmd|' /C calc'!A0"]
+    assert values[2] == [-4, "@SUM(1)"]
     assert values[3][0].date() == date(2026, 5, 1)
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.quotePrefix] == ["B1", "B2", "B3"]
 
 
 @pytest.fixture
@@ -77,7 +80,7 @@ def test_the_csv_export_holds_the_filtered_list_with_every_column(client: FlaskC
     login(client, "export@example.org")
     response = client.get("/tasks/export.csv?overdue=1&lang=en")
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=CSV_DELIMITER))
     header, body = rows[0], rows[1:]
@@ -112,7 +115,10 @@ def test_the_xlsx_export_reads_back_in_swedish(client: FlaskClient, listed: dict
     record = dict(zip(header, rows[1], strict=True))
     assert record[header[0]] == listed["late"]
     assert record[header[5]] == "ENT-01"
-    assert str(record[header[ENGLISH_COLUMNS.index("Inspector's comment")]]).startswith("'=HYPERLINK")
+    comment = sheet.cell(row=2, column=ENGLISH_COLUMNS.index("Inspector's comment") + 1)
+    assert comment.value == '=HYPERLINK("http://example.invalid","klicka")'
+    assert comment.data_type == "s"
+    assert comment.quotePrefix
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -21,14 +20,15 @@ from audit.accounts.models import Role
 from audit.accounts.throttle import LoginThrottled
 from audit.errors import DomainError
 from audit.extensions import db
+from audit.urls import same_site_path
 
 bp = Blueprint("accounts", __name__)
 
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site; never an outside address (open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
+    if path := same_site_path(target):
+        return path
     if current_user.is_authenticated and current_user.role is Role.contractor:
         return url_for("remediation.index", unverified=1)  # contractors work only on their tasks
     return url_for("buildings.index")

@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
 from audit.api import schemas
+from audit.input_guard import MAX_JSON_DEPTH
+from audit.urls import MAX_ID
 
 Schema = dict[str, Any]
 #: A documented response: its description and its body's model (several models: any one of them).
@@ -37,7 +39,7 @@ INSPECTION_ID = {
     "name": "inspection_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "integer", "minimum": 1},
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "description": "The inspection's id.",
 }
 ITEM_KEY = {
@@ -57,9 +59,21 @@ SEARCH = {
 
 # --- what every endpoint can answer --------------------------------------------------------------------------------
 
+#: What any request can be refused for before its endpoint sees it (`audit/input_guard.py`).
+MALFORMED = (
+    "a NUL character anywhere in the request (`nul_character`), JSON nested more than "
+    f"{MAX_JSON_DEPTH} levels deep (`json_too_deep`), a file in a field that takes none (`unexpected_file`)"
+)
+
 READ_ERRORS: dict[int, Reply] = {
+    400: (f"The request is malformed: {MALFORMED}.", schemas.Error),
     401: ("Not logged in and no valid API token (`unauthorized`).", schemas.Error),
     403: ("The user's role may not call this endpoint (`forbidden`).", schemas.Error),
+    503: (
+        "The database cannot be reached just now (`service_unavailable`): nothing was changed; try again after the "
+        "seconds the `Retry-After` header gives.",
+        schemas.Error,
+    ),
 }
 
 NOT_FOUND: Reply = ("No such inspection (or building) in the caller's organisation (`not_found`).", schemas.Error)
@@ -72,8 +86,8 @@ def write_errors(body_problem: str = "") -> dict[int, Reply]:
         **READ_ERRORS,
         400: (
             f"The `{IDEMPOTENCY_HEADER}` header is missing or longer than 100 characters (`idempotency_key_missing`), "
-            f"{body_problem + ', ' if body_problem else ''}or a cookie-authenticated request lacks a valid "
-            f"`{CSRF_HEADER}` header (`csrf_failed`).",
+            f"{body_problem + ', ' if body_problem else ''}a cookie-authenticated request lacks a valid "
+            f"`{CSRF_HEADER}` header (`csrf_failed`), or {MALFORMED}.",
             schemas.Error,
         ),
         403: ("The role may not write, or the caller is not the inspection's inspector (`forbidden`).", schemas.Error),

@@ -15,6 +15,7 @@ from audit.buildings.features import Feature
 from audit.inspections.answers import MAX_CHOICE, MAX_TEXT, VALUE_DECIMALS
 from audit.inspections.models import AnswerResult, InspectionKind, InspectionStatus
 from audit.inspections.scoring import ReasonCode
+from audit.urls import MAX_ID
 
 #: Exact weighted points: `str(fractions.Fraction)`, in lowest terms (scale items make quarters, thirds…).
 ExactPoints = Annotated[
@@ -42,7 +43,7 @@ class _Request(BaseModel):
 class StartInspection(_Request):
     """Start an inspection of a building."""
 
-    building_id: int = Field(description="A building of the caller's organisation.")
+    building_id: int = Field(ge=1, le=MAX_ID, description="A building of the caller's organisation.")
     kind: InspectionKind = InspectionKind.certification
     checklist_key: str = Field(
         default="trygga-hus", max_length=64, description="The checklist; its newest version is pinned."
@@ -67,6 +68,7 @@ class AnswerChange(_Request):
     base_revision: int | None = Field(
         default=None,
         ge=0,
+        le=MAX_ID,
         description="The revision the change is based on (0 for a new answer); omitted or null overwrites.",
     )
 

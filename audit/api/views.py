@@ -19,6 +19,7 @@ from audit.buildings.services import buildings_overview
 from audit.checklists.services import current_checklist
 from audit.errors import InvalidTransition
 from audit.extensions import db
+from audit.input_guard import takes_files
 from audit.inspections.models import AnswerResult, Inspection
 from audit.inspections.services import (
     AnswerInput,
@@ -222,6 +223,7 @@ def put_answer(inspection_id: int, item_key: str) -> ResponseReturnValue:
 
 @bp.post("/inspections/<int:inspection_id>/photos")
 @allow(INSPECTORS)
+@takes_files("file")
 @idempotent
 def post_photo(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)

@@ -32,8 +32,26 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 
 
+#: Deeper than any checklist nests (about ten levels). PyYAML's composer recurses once per level, so a file nested a
+#: few hundred levels deep would otherwise end in a RecursionError instead of an error that names the line.
+MAX_DEPTH = 32
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """YAML 1.2 booleans: only true/false are booleans; yes, no, on and off stay text."""
+    """YAML 1.2 booleans: only true/false are booleans; yes, no, on and off stay text. At most MAX_DEPTH levels."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self._depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _StrictLoader.yaml_implicit_resolvers = {

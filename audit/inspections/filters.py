@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from audit.inspections.models import InspectionStatus
+from audit.urls import bounded_id
 
 
 class Verdict(StrEnum):
@@ -18,12 +19,6 @@ class Verdict(StrEnum):
 
     passes = "passes"
     fails = "fails"
-
-
-def _positive_int(raw: str | None) -> int | None:
-    if raw is None or not raw.isdigit() or len(raw) > 12:
-        return None
-    return int(raw) or None
 
 
 E = TypeVar("E", bound=StrEnum)
@@ -49,9 +44,9 @@ class InspectionFilter:
     def from_args(cls, args: Mapping[str, str]) -> InspectionFilter:
         return cls(
             status=_member(InspectionStatus, args.get("status")),
-            area_id=_positive_int(args.get("area")),
-            building_id=_positive_int(args.get("building")),
-            inspector_id=_positive_int(args.get("inspector")),
+            area_id=bounded_id(args.get("area")),
+            building_id=bounded_id(args.get("building")),
+            inspector_id=bounded_id(args.get("inspector")),
             verdict=_member(Verdict, args.get("verdict")),
         )
 

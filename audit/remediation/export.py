@@ -1,8 +1,10 @@
 """Task lists as CSV and XLSX: pure functions of already translated rows, safe to open in a spreadsheet.
 
 A cell that begins with `=`, `+`, `-` or `@` (or a tab or carriage return, which spreadsheets skip before looking
-for those) would be run as a formula by Excel or LibreOffice: `neutralise()` puts an apostrophe in front, which
-the spreadsheet shows as text and does not evaluate. Numbers and dates are written as such and never touched.
+for those) would be run as a formula by Excel or LibreOffice. In CSV, which has no cell types, `neutralise()` puts
+an apostrophe in front, which the spreadsheet shows as text and does not evaluate. XLSX has cell types: such a
+cell is stored as a string with the "quote prefix" style, so the spreadsheet shows exactly the text (no apostrophe)
+and keeps it text when it is edited. Numbers and dates are written as such and never touched.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def to_csv(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
 
 
 def to_xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
-    """One worksheet with a bold, frozen header row and an autofilter; text cells stored as text, not formulas."""
+    """One worksheet with a bold, frozen header row and an autofilter; text cells stored as text, never formulas."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -57,16 +59,18 @@ def to_xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -
     workbook = Workbook(write_only=False)
     sheet = workbook.worksheets[0]  # the one a new workbook has
     sheet.title = title[:31]
-    sheet.append([neutralise(cell) for cell in header])
+    sheet.append(list(header))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append([_xlsx_value(cell) for cell in row])
-    for cells in sheet.iter_rows(min_row=2):
+    for cells in sheet.iter_rows():
         for cell in cells:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # never "f": openpyxl would otherwise store "=…" as a formula
-            elif isinstance(cell.value, date):
+                if cell.value.startswith(FORMULA_STARTS):
+                    cell.quotePrefix = True
+            elif isinstance(cell.value, date) and cell.row > 1:
                 cell.number_format = "yyyy-mm-dd"
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
@@ -81,4 +85,4 @@ def to_xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -
 def _xlsx_value(cell: Cell) -> Any:
     if isinstance(cell, datetime):
         return cell.replace(tzinfo=None)  # spreadsheets have no time zones; the caller gives local time
-    return neutralise(cell)
+    return cell

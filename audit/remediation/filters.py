@@ -11,6 +11,7 @@ from typing import Any, Final, Literal
 
 from audit.checklists.schema import Severity
 from audit.remediation.workflow import TaskStatus
+from audit.urls import bounded_id
 
 #: Columns the list can be sorted by; a leading "-" sorts in descending order.
 SORTS = ("due", "severity", "status", "building", "item", "assignee", "created")
@@ -18,13 +19,6 @@ DEFAULT_SORT = "due"
 PAGE_SIZE = 50
 #: `assignee=none` lists the tasks nobody has been given yet.
 UNASSIGNED: Final = "none"
-
-
-def _positive_int(raw: str | None) -> int | None:
-    if raw is None or not raw.isdigit() or len(raw) > 12:
-        return None
-    value = int(raw)
-    return value if value > 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +80,10 @@ def parse_filter(args: Mapping[str, str]) -> TaskFilter:
     if sort not in SORTS:
         sort, descending = DEFAULT_SORT, False
     raw_assignee = args.get("assignee")
-    assignee: int | Literal["none"] | None = UNASSIGNED if raw_assignee == UNASSIGNED else _positive_int(raw_assignee)
+    assignee: int | Literal["none"] | None = UNASSIGNED if raw_assignee == UNASSIGNED else bounded_id(raw_assignee)
     return TaskFilter(
-        area_id=_positive_int(args.get("area")),
-        building_id=_positive_int(args.get("building")),
+        area_id=bounded_id(args.get("area")),
+        building_id=bounded_id(args.get("building")),
         severity=next((s for s in Severity if s.value == args.get("severity")), None),
         status=next((s for s in TaskStatus if s.value == args.get("status")), None),
         assignee=assignee,
@@ -97,5 +91,5 @@ def parse_filter(args: Mapping[str, str]) -> TaskFilter:
         unverified=args.get("unverified") in ("1", "true", "on"),
         sort=sort,
         descending=descending,
-        page=min(_positive_int(args.get("page")) or 1, 100_000),
+        page=min(bounded_id(args.get("page")) or 1, 100_000),
     )

@@ -9,6 +9,8 @@ from wtforms import DateField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
 from wtforms.validators import DataRequired, Length, Optional
 
+from audit.validators import DUE_DATES
+
 
 class StartForm(FlaskForm):
     """Only the CSRF token."""
@@ -37,5 +39,5 @@ class AssignForm(FlaskForm):
 
 
 class DueDateForm(FlaskForm):
-    due_date = DateField(_l("New due date"), validators=[DataRequired()])
+    due_date = DateField(_l("New due date"), validators=[DataRequired(), DUE_DATES])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])

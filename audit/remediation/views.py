@@ -30,6 +30,7 @@ from audit.downloads import private_file
 from audit.errors import DomainError
 from audit.extensions import db
 from audit.i18n import current_language
+from audit.input_guard import takes_files
 from audit.labels import label
 from audit.photos.models import Photo
 from audit.photos.processing import PhotoRejected
@@ -53,6 +54,7 @@ from audit.remediation.services import (
     verify_task,
 )
 from audit.remediation.workflow import TaskStatus, allowed_actions
+from audit.urls import bounded_id, same_site_path
 
 bp = Blueprint("remediation", __name__, url_prefix="/tasks")
 
@@ -230,6 +232,7 @@ def start(task_id: int) -> ResponseReturnValue:
 
 @bp.post("/<int:task_id>/work")
 @allow(WORKERS)
+@takes_files("photo")
 def work(task_id: int) -> ResponseReturnValue:
     """A photo of the fixed item, and (action "done") the task marked done with a comment."""
     task = task_or_404(task_id, work=True)
@@ -308,10 +311,10 @@ def assign(task_id: int) -> ResponseReturnValue:
 def assign_many() -> ResponseReturnValue:
     users = assignable_users(db.session, current_user.organisation_id)
     form = _assign_form(users, request.form)
-    back = redirect(request.form.get("back") or url_for("remediation.index"), code=303)
+    back = redirect(same_site_path(request.form.get("back")) or url_for("remediation.index"), code=303)
     if not form.validate_on_submit():
         abort(400)
-    ids = [int(value) for value in form.tasks.data or [] if value.isdigit()][:1000]
+    ids = [key for key in map(bounded_id, form.tasks.data or []) if key is not None][:1000]
     tasks = db.session.scalars(
         select(RemediationTask).where(
             RemediationTask.id.in_(ids), RemediationTask.organisation_id == current_user.organisation_id
@@ -336,7 +339,10 @@ def due_date(task_id: int) -> ResponseReturnValue:
     task = task_or_404(task_id)
     form = DueDateForm()
     if not form.validate_on_submit() or form.due_date.data is None:
-        return _refused(task_id, _("Give the new due date and the reason for it."), {"due_form": form})
+        # A date that was read but lies outside the window says which dates are possible.
+        typed = form.due_date.data is not None and form.due_date.errors
+        problem = str(form.due_date.errors[0]) if typed else _("Give the new due date and the reason for it.")
+        return _refused(task_id, problem, {"due_form": form})
     due, reason = form.due_date.data, form.reason.data or ""
     return _step(
         task,
