@@ -378,7 +378,9 @@ def test_the_log_page_takes_any_query_string_without_failing(
         "object_id=%C2%B2&page=%C2%B2",
         "object_id=99999999999999999999999&page=99999999999999999999",
         "since=2026-13-01&until=yesterday&action=" + "x" * 500,
-        "actor=%25_%5C&object_type=%00",
+        "actor=%25_%5C&object_type=",
     ):
         assert client.get(f"/audit/?{query}").status_code == 200, query
         assert client.get(f"/audit/export.csv?{query}").status_code == 200, query
+    # A NUL character is refused for every request before any view (audit/input_guard.py): never a 500.
+    assert client.get("/audit/?object_type=%00").status_code == 400

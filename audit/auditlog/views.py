@@ -82,4 +82,4 @@ def export_csv() -> Response:
     services.record_export(db.session, current_user, current_user.organisation_id, len(rows), chosen)
     name = f"audit-log-{today_in_sweden().isoformat()}.csv"
     # Werkzeug adds the charset to a text/* type itself.
-    return private_file(to_csv(export_header(), rows), "text/csv", name)
+    return private_file(to_csv(export_header(), rows), "text/csv; charset=utf-8", name)
