@@ -150,3 +150,25 @@ def test_more_decimals_than_are_stored_is_refused_through_the_api_and_the_page(
     assert "Skymd gångväg." in page
     assert 'name="result-UTE-05" value="fail" checked' in page
     assert session.scalar(select(Answer.id).where(Answer.inspection_id == inspection.id)) is None
+
+
+def test_an_inspection_holds_a_bounded_amount_of_text(inspection: Inspection, session: Session) -> None:
+    """Each text is at most 10,000 characters, and all of an inspection's together at most 200,000 (its report prints
+    every character): the page and the API refuse the text that would go over, naming the item and the figures."""
+    from audit.inspections.answers import MAX_INSPECTION_TEXT, MAX_TEXT
+
+    items = [item for _, item in inspection.checklist_version.checklist.items()]
+    long = "x" * MAX_TEXT
+    saved = 0
+    for item in items:
+        if saved + MAX_TEXT > MAX_INSPECTION_TEXT:
+            with pytest.raises(InvalidAnswer, match=f"{MAX_INSPECTION_TEXT}"):
+                save_answer(session, inspection.inspector, inspection, item.key, AnswerInput(comment=long))
+            break
+        save_answer(session, inspection.inspector, inspection, item.key, AnswerInput(comment=long))
+        saved += MAX_TEXT
+    else:
+        pytest.fail("the checklist has too few items to reach the total")
+    # Changing one of the stored texts counts the others only, and a short text is never refused.
+    save_answer(session, inspection.inspector, inspection, items[0].key, AnswerInput(comment=long[:-1] + "y"))
+    save_answer(session, inspection.inspector, inspection, items[-1].key, AnswerInput(comment="Kort anteckning."))

@@ -28,6 +28,11 @@ VALUE_DIGITS = 12
 VALUE_LIMIT = Decimal(10) ** (VALUE_DIGITS - VALUE_DECIMALS)
 #: The longest comment or text answer, in characters.
 MAX_TEXT = 10_000
+#: The most text (comments and text answers) one inspection holds in all: a report prints every character of it.
+MAX_INSPECTION_TEXT = 200_000
+#: Only an answer with at least this much text is checked against the total (almost every save on the walk has
+#: less, and reads no total): an inspection of 100 items thus holds at most MAX_INSPECTION_TEXT plus 100 short texts.
+TEXT_COUNTED_FROM = MAX_INSPECTION_TEXT // 100
 #: The longest choice key (the `answers.choice` column's length).
 MAX_CHOICE = 40
 
@@ -84,6 +89,25 @@ def check_answer(item: Item, given: AnswerInput) -> CheckedAnswer:
         text=given.text,
         comment=given.comment,
     )
+
+
+def text_length(answer: CheckedAnswer) -> int:
+    return len(answer.comment or "") + len(answer.text or "")
+
+
+def check_inspection_text(item: Item, answer: CheckedAnswer, others: int) -> None:
+    """Refuse an answer that would bring the inspection's text (`others`: every other answer's) over its total."""
+    total = others + text_length(answer)
+    if total > MAX_INSPECTION_TEXT:
+        raise InvalidAnswer(
+            N_(
+                "%(key)s: the inspection's comments and notes may hold %(max)d characters in all; "
+                "this text would make %(total)d."
+            ),
+            key=item.key,
+            max=MAX_INSPECTION_TEXT,
+            total=total,
+        )
 
 
 def parse_value(item: Item, raw: Decimal | float | str | None) -> Decimal | None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from blinker import NamedSignal
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -20,7 +20,15 @@ from audit.database import lock_for_write, utcnow
 from audit.errors import N_, DomainError
 from audit.events import announce
 from audit.inspections import signals
-from audit.inspections.answers import AnswerInput, AnswerResult, InvalidAnswer, check_answer
+from audit.inspections.answers import (
+    TEXT_COUNTED_FROM,
+    AnswerInput,
+    AnswerResult,
+    InvalidAnswer,
+    check_answer,
+    check_inspection_text,
+    text_length,
+)
 from audit.inspections.models import Answer, Inspection, InspectionKind, InspectionStatus
 from audit.inspections.scoring import ScoreCard, score
 from audit.inspections.walk import build_walk
@@ -142,6 +150,12 @@ _SHARED_STATUS = _STATUS.with_for_update(read=True)
 _ANSWER_STATE = select(Answer.id, Answer.revision).where(
     Answer.inspection_id == bindparam("inspection_id"), Answer.item_key == bindparam("key")
 )
+#: The characters of every other answer's comment and text in the inspection.
+_OTHER_TEXT = select(
+    func.coalesce(
+        func.sum(func.coalesce(func.length(Answer.comment), 0) + func.coalesce(func.length(Answer.text), 0)), 0
+    )
+).where(Answer.inspection_id == bindparam("inspection_id"), Answer.item_key != bindparam("key"))
 _ANSWER = select(Answer).where(Answer.inspection_id == bindparam("inspection_id"), Answer.item_key == bindparam("key"))
 
 
@@ -233,6 +247,8 @@ def save_answer(
     lock_inspection(session, inspection, shared=True)
     check_editable(inspection)  # again, as it is now
     key = {"inspection_id": inspection.id, "key": item_key}
+    if text_length(checked) >= TEXT_COUNTED_FROM:
+        check_inspection_text(item, checked, int(session.execute(_OTHER_TEXT, key).scalar_one()))
     session.flush()  # the statements below go round the unit of work: nothing of it may be left pending
     connection = session.connection()
     columns = {**_columns(saved), "answered_by_id": actor.id}
