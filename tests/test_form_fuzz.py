@@ -117,9 +117,13 @@ def world(
             "task_id": task.id,
             "certificate_id": certificate.id,
             "section_key": "UTE",
+            "user_id": inspector.id,
+            "token": "x" * 43,
         },
         "pages": [
             "/login",
+            "/password",
+            "/users/",
             "/buildings/new",
             f"/buildings/{building.id}/edit",
             "/buildings/areas",
