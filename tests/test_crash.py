@@ -129,7 +129,8 @@ class Writer:
             )
             try:
                 with urllib.request.urlopen(request, timeout=15) as response:
-                    return json.loads(response.read())
+                    acknowledged: dict[str, Any] = json.loads(response.read())
+                    return acknowledged
             except urllib.error.HTTPError as error:
                 if error.code not in RETRY_STATUSES:
                     self.problems.append(f"{method} {path}: {error.code} {error.read()[:300]!r}")
