@@ -219,12 +219,12 @@ def test_no_acknowledged_write_is_lost_when_the_server_is_killed(database_kind: 
                         for thread in threads:
                             thread.start()
                     if life < KILLS:
-                        time.sleep(rng.uniform(0.5, 1.5))
+                        time.sleep(rng.uniform(0.4, 1.2))
                         # The master and both workers at once, mid-request: nothing gets to clean up.
                         os.killpg(server.process.pid, signal.SIGKILL)
                     else:
                         # The last life: let every write in flight be acknowledged, then stop the server cleanly.
-                        time.sleep(1.0)
+                        time.sleep(0.5)
                         stop.set()
                         for thread in threads:
                             thread.join(timeout=RETRY_FOR + 20)
