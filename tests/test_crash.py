@@ -238,7 +238,6 @@ def test_no_acknowledged_write_is_lost_when_the_server_is_killed(database_kind: 
         assert not problems, "\n".join(problems) + "\n" + log
 
         photo_root = tmp_path / "photos"
-        leftovers_before_purge = 0
         engine = make_engine(url)
         try:
             with engine.connect() as connection:
