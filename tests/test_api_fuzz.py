@@ -1,0 +1,136 @@
+"""Property-based fuzzing of the whole API from the OpenAPI document it serves (schemathesis).
+
+Every operation of /api/v1/openapi.json is called with requests that fit the document (positive) and requests that
+do not (negative), with an inspector's API token and without one, in-process through the WSGI app on each test
+database. A request fails the test when the app answers 5xx (in TESTING mode an unhandled error propagates as the
+exception itself) or when the answer does not fit the document: a status code not documented for the operation, a
+body or header not valid against its schema, another content type. Half the examples of an operation on one
+inspection use the id of a real draft of the inspector, so the fuzzing reaches past "not found".
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import schemathesis
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from sqlalchemy.orm import Session
+
+from audit.accounts.auth import create_api_token
+from audit.accounts.models import Organisation, Role, User
+from audit.api.openapi import openapi_document
+from audit.inspections.models import Inspection
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+#: Examples per operation, mode and authentication: about 30 s per database on two cores for the whole module.
+EXAMPLES = 25
+DOCUMENT = openapi_document()
+
+
+def takes_input(operation: dict[str, Any]) -> bool:
+    return bool({"parameters", "requestBody"} & set(operation))
+
+
+#: Each operation with each kind of example; negative examples need something to break, a parameter or a body (the
+#: document itself takes neither).
+RUNS = [
+    pytest.param(path, method.upper(), mode, id=f"{method.upper()} {path}-{mode}")
+    for path, item in DOCUMENT["paths"].items()
+    for method, operation in sorted(item.items())
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    if mode is GenerationMode.POSITIVE or takes_input(operation)
+]
+#: The largest id PostgreSQL's INTEGER columns hold (SQLite's hold 2**63 - 1).
+MAX_ID = 2**31 - 1
+
+
+def known_malformed(case: Any) -> bool:
+    """Issue 16 item 3, being fixed on its own: an id beyond the database's integer range raises in the database
+    driver (OverflowError on SQLite, NumericValueOutOfRange on PostgreSQL) instead of answering 404.
+    Remove this filter when that fix is in."""
+    ids = [case.path_parameters.get("inspection_id")] if case.path_parameters else []
+    if isinstance(case.body, dict):
+        ids.append(case.body.get("building_id"))
+    return any(isinstance(i, int) and not isinstance(i, bool) and abs(i) > MAX_ID for i in ids)
+
+
+@pytest.mark.parametrize("authenticated", [True, False], ids=["token", "anonymous"])
+@pytest.mark.parametrize(("path", "method", "mode"), RUNS)
+def test_api_fuzz(
+    app: Flask,
+    session: Session,
+    org: Organisation,
+    create_member: Callable[..., User],
+    create_inspection: Callable[..., Inspection],
+    path: str,
+    method: str,
+    authenticated: bool,
+    mode: GenerationMode,
+) -> None:
+    inspector = create_member(Role.inspector)
+    inspection = create_inspection(inspector=inspector)
+    headers = {"Authorization": f"Bearer {create_api_token(session, inspector, org, 'fuzz')}"} if authenticated else {}
+    operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)[path][method]
+    strategies = [operation.as_strategy(generation_mode=mode)]
+    if "{inspection_id}" in path:
+        strategies.append(operation.as_strategy(generation_mode=mode, path_parameters={"inspection_id": inspection.id}))
+    statuses: list[int] = []
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(case=st.one_of(strategies))
+    def fuzz(case: Any) -> None:
+        assume(not known_malformed(case))
+        response = case.call(headers=headers)
+        statuses.append(response.status_code)
+        case.validate_response(response, checks=CHECKS, headers=headers)
+
+    fuzz()
+    public = not DOCUMENT["paths"][path][method.lower()]["security"]
+    if authenticated or public:
+        assert set(statuses) - {401}, "the token was refused: the fuzzing never got past authentication"
+    else:
+        assert set(statuses) <= {401, 404}, "an anonymous request was let through"
+
+
+# --- what the fuzzing found ----------------------------------------------------------------------------------------
+
+
+def test_a_multipart_part_without_a_readable_name_is_ignored(
+    client: FlaskClient,
+    session: Session,
+    org: Organisation,
+    create_member: Callable[..., User],
+    create_inspection: Callable[..., Inspection],
+) -> None:
+    """A line break in a part's name leaves the multipart parser without a name (None), which the idempotency
+    fingerprint tried to sort among the other names: 500. The part is ignored; the upload is judged on the rest."""
+    inspector = create_member(Role.inspector)
+    inspection = create_inspection(inspector=inspector)
+    token = create_api_token(session, inspector, org, "fuzz")
+    response = client.post(
+        f"/api/v1/inspections/{inspection.id}/photos",
+        data={"\n": "null", "item_key": "UTE-01", "file": (io.BytesIO(b"not a photo"), "photo.jpg")},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "nameless-part"},
+    )
+    assert response.status_code == 415
+    assert response.json == {"error": "not_an_image", "message": "Filen är inget foto."}
