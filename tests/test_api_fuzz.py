@@ -64,6 +64,27 @@ RUNS = [
 MAX_ID = 2**31 - 1
 
 
+#: An item of each answer type: measurement, pass/fail, scale, choice, text.
+ITEM_KEYS = ["UTE-01", "UTE-05", "UTE-06", "BEL-06", "DIA-07"]
+
+
+def aimed(inspection: Inspection) -> Callable[[tuple[Any, str]], Any]:
+    """A case aimed at the real draft: its building in a body that names one, a real item wherever an item is named."""
+
+    def aim(drawn: tuple[Any, str]) -> Any:
+        case, item_key = drawn
+        if case.path_parameters and "item_key" in case.path_parameters:
+            case.path_parameters["item_key"] = item_key
+        if isinstance(case.body, dict):
+            if "building_id" in case.body:
+                case.body["building_id"] = inspection.building_id
+            if "item_key" in case.body:
+                case.body["item_key"] = item_key
+        return case
+
+    return aim
+
+
 def known_malformed(case: Any) -> bool:
     """Issue 16 item 3, being fixed on its own: an id beyond the database's integer range raises in the database
     driver (OverflowError on SQLite, NumericValueOutOfRange on PostgreSQL) instead of answering 404.
@@ -94,6 +115,7 @@ def test_api_fuzz(
     strategies = [operation.as_strategy(generation_mode=mode)]
     if "{inspection_id}" in path:
         strategies.append(operation.as_strategy(generation_mode=mode, path_parameters={"inspection_id": inspection.id}))
+    strategies.append(st.tuples(strategies[-1], st.sampled_from(ITEM_KEYS)).map(aimed(inspection)))
     statuses: list[int] = []
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
