@@ -183,3 +183,24 @@ def test_a_follow_up_without_an_approved_inspection_is_a_documented_conflict(
     assert response.json["error"] == "invalid_transition"
     operation = schemathesis.openapi.from_dict(openapi_document())["/api/v1/inspections"]["POST"]
     operation.validate_response(response)
+
+
+def test_a_base_revision_beyond_the_stored_range_is_invalid_input(
+    client: FlaskClient,
+    session: Session,
+    org: Organisation,
+    create_member: Callable[..., User],
+    create_inspection: Callable[..., Inspection],
+) -> None:
+    """A base_revision above the revision column's range raised in PostgreSQL's driver (500); now it is refused."""
+    inspector = create_member(Role.inspector)
+    inspection = create_inspection(inspector=inspector)
+    token = create_api_token(session, inspector, org, "fuzz")
+    response = client.put(
+        f"/api/v1/inspections/{inspection.id}/answers/UTE-05",
+        json={"result": "pass", "base_revision": 2**31},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "huge-revision"},
+    )
+    assert response.status_code == 422
+    assert response.json is not None
+    assert [d["field"] for d in response.json["details"]] == ["base_revision"]

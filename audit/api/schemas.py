@@ -67,6 +67,8 @@ class AnswerChange(_Request):
     base_revision: int | None = Field(
         default=None,
         ge=0,
+        # The stored revision is a 32-bit INTEGER: a larger one could never match, and PostgreSQL refuses to compare.
+        le=2**31 - 1,
         description="The revision the change is based on (0 for a new answer); omitted or null overwrites.",
     )
 
