@@ -136,7 +136,11 @@ OPERATIONS = (
         {
             201: ("The new draft inspection.", schemas.Inspection),
             **write_errors(INVALID_JSON),
-            409: ("`draft_exists`: the building has a draft of this kind already (`draft`).", schemas.DraftExistsError),
+            409: (
+                "`draft_exists`: the building has a draft of this kind already (`draft`); or `invalid_transition`: "
+                "a follow-up needs an approved inspection of the building to follow up.",
+                (schemas.DraftExistsError, schemas.Error),
+            ),
             422: (
                 f"`invalid_input` (see `details`), `unknown_checklist`, or {REUSED_KEY}.",
                 (schemas.InvalidInputError, schemas.Error),

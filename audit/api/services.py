@@ -36,11 +36,15 @@ def _fingerprint() -> str:
 
 def _canonical_body() -> bytes:
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        # A part whose name the multipart parser cannot read has the name None: no view reads it, and None does not
+        # sort among names, so it is left out.
+        form = [(name, value) for name, value in request.form.items(multi=True) if name is not None]
         files = []
         for name, upload in request.files.items(multi=True):
-            files.append((name, hashlib.sha256(upload.stream.read()).hexdigest()))
-            upload.stream.seek(0)  # the view reads it next
-        return json.dumps({"form": sorted(request.form.items(multi=True)), "files": sorted(files)}).encode()
+            if name is not None:
+                files.append((name, hashlib.sha256(upload.stream.read()).hexdigest()))
+                upload.stream.seek(0)  # the view reads it next
+        return json.dumps({"form": sorted(form), "files": sorted(files)}).encode()
     raw = request.get_data(cache=True)
     if request.is_json:
         try:
