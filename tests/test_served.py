@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -45,8 +44,13 @@ class DemoSite:
     draft_id: int
 
 
-@pytest.fixture(params=["serve", "gunicorn"])
-def site(request: pytest.FixtureRequest, database_kind: str, tmp_path: Path) -> Iterator[DemoSite]:
+@pytest.fixture(scope="module", params=["serve", "gunicorn"])
+def site(
+    request: pytest.FixtureRequest, database_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoSite]:
+    """One served demo per database and server, for both tests: the language test reads only what the state test
+    leaves as it is (a draft's section page), so neither depends on the other's order."""
+    tmp_path = tmp_path_factory.mktemp(f"served-{request.param}")
     with fresh_database(database_kind, tmp_path) as url:
         env = app_environment(url, tmp_path)
         tryggahus(env, "init")
