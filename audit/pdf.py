@@ -21,6 +21,9 @@
 - Speed: each thread keeps its font configuration, parsed stylesheets and URL fetcher. WeasyPrint's time grows
   with the number of elements, so the templates make few.
 - It works outside a request too (CLI, background jobs): it needs only an app context.
+- Bounded in time: in a request, the layout runs in a helper process (`audit.bounded`) that is killed past
+  `Settings.pdf_timeout_ms` (20 s); the user gets `PdfTooSlow`'s message instead of a worker the server kills.
+  Commands and jobs, where nobody waits on a web worker, lay out in their own process.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from audit.bounded import BoundedRunner, HelperDied, TooSlow
+from audit.errors import N_, DomainError
 from audit.i18n import DEFAULT_LANGUAGE
 from audit.settings import PROJECT_ROOT
 
@@ -163,12 +168,11 @@ def _parsed_stylesheet(css: str, font_config: Any) -> Any:
     return parsed
 
 
-def render_document(
-    template_name: str, context: Mapping[str, Any], *, language: str | None = None, stylesheet: str | None = None
-) -> Any:
-    """Like `render_pdf`, but the laid-out `weasyprint.Document` (to join several into one PDF with `join_pdf`)."""
-    import weasyprint
-    from flask import current_app, has_request_context, render_template
+def _sources(
+    template_name: str, context: Mapping[str, Any], language: str | None, stylesheet: str | None
+) -> tuple[str, list[str]]:
+    """The document's HTML and its stylesheets' texts, rendered from the templates (needs an app context)."""
+    from flask import has_request_context, render_template
     from flask_babel import force_locale
 
     if language is None and not has_request_context():
@@ -179,11 +183,69 @@ def render_document(
     else:
         with force_locale(language):
             html, *styles = (render_template(name, **context) for name in names)
+    return html, styles
+
+
+def _photo_root() -> Path:
+    from flask import current_app
+
+    return Path(current_app.config["TRYGGAHUS"].photo_root)
+
+
+def _layout(html: str, styles: Sequence[str], photo_root: Path) -> Any:
+    """WeasyPrint's laid-out document for the HTML and stylesheets (no Flask needed: it runs in helpers too)."""
+    import weasyprint
+
     font_config = _font_config()
-    fetcher = _thread_url_fetcher(current_app.config["TRYGGAHUS"].photo_root)
+    fetcher = _thread_url_fetcher(photo_root)
     return weasyprint.HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=fetcher).render(
         font_config=font_config, stylesheets=[_parsed_stylesheet(css, font_config) for css in styles]
     )
+
+
+def write_pdf(html: str, styles: Sequence[str], photo_root: Path) -> bytes:
+    """The PDF of the HTML and stylesheets; what the time-bounded helper runs (see `render_pdf`)."""
+    return _layout(html, styles, photo_root).write_pdf()  # type: ignore[no-any-return]
+
+
+def render_document(
+    template_name: str, context: Mapping[str, Any], *, language: str | None = None, stylesheet: str | None = None
+) -> Any:
+    """Like `render_pdf`, but the laid-out `weasyprint.Document` (to join several into one PDF with `join_pdf`),
+    made in this process: for jobs and commands, where no request waits."""
+    html, styles = _sources(template_name, context, language, stylesheet)
+    return _layout(html, styles, _photo_root())
+
+
+class PdfTooSlow(DomainError):
+    """Laying out a PDF for a request ran past the limit and was stopped."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            N_(
+                "Making the PDF took longer than %(seconds)s seconds and was stopped. The document is too large to "
+                "make while you wait; try again later, or shorten the longest texts."
+            ),
+            seconds=f"{seconds:g}",
+        )
+        self.seconds = seconds
+
+    def translated(self) -> str:
+        from flask_babel import format_decimal, gettext
+
+        translated: str = gettext(self.message, seconds=format_decimal(self.seconds))
+        return translated
+
+
+class PdfFailed(DomainError):
+    """The helper that lays out PDFs ended without an answer."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("The PDF could not be made: the process making it stopped. Try again."))
+
+
+#: The helper processes that lay out PDFs for requests (one per web worker, started on its first PDF).
+_renderer = BoundedRunner(workers=1)
 
 
 def render_pdf(
@@ -196,9 +258,23 @@ def render_pdf(
     with the same context and added after `pdf/fonts.css`. Relative URLs resolve against `PDF_ORIGIN`, photos come
     from the app's photo store (`Settings.photo_root`). Needs an app context; raises whatever WeasyPrint raises for
     a broken document.
+
+    In a request, the layout runs in a helper process with the `pdf_timeout_ms` limit (`audit.bounded`): a
+    document too large to make in time raises `PdfTooSlow` (a DomainError with a message for the user) instead of
+    holding the web worker until the server kills it. Outside requests (commands, jobs) it runs in this process.
     """
-    document = render_document(template_name, context, language=language, stylesheet=stylesheet)
-    return document.write_pdf()  # type: ignore[no-any-return]
+    from flask import current_app, has_request_context
+
+    html, styles = _sources(template_name, context, language, stylesheet)
+    if not has_request_context():
+        return write_pdf(html, styles, _photo_root())
+    seconds = current_app.config["TRYGGAHUS"].pdf_timeout_ms / 1000
+    try:
+        return _renderer.run(write_pdf, html, styles, _photo_root(), timeout=seconds)
+    except TooSlow:
+        raise PdfTooSlow(seconds) from None
+    except HelperDied:
+        raise PdfFailed() from None
 
 
 def join_pdf(documents: Sequence[Any]) -> bytes:

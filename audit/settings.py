@@ -56,6 +56,10 @@ class Settings:
     ratelimit_storage_uri: str = "memory://"
     #: How often one client address may open public certificate pages (Flask-Limiter notation).
     verify_rate_limit: str = "60 per minute"
+    #: How long a PDF made for a request (a report, a sign, a task list) may take to lay out, in milliseconds; past
+    #: it the helper making it is stopped and the user gets a clear error (`audit.pdf.render_pdf`). Keep it below
+    #: the server's worker timeout (gunicorn: 30 s).
+    pdf_timeout_ms: int = 20_000
     #: Extra Flask config (tests only), not read from the environment.
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
@@ -101,6 +105,8 @@ class Settings:
                 f"{PREFIX}PUBLIC_BASE_URL must be the app's public https:// address in production: "
                 "it is printed in the certificates' QR codes"
             )
+        if not 100 <= self.pdf_timeout_ms <= 25_000:
+            raise SettingsError(f"{PREFIX}PDF_TIMEOUT_MS must be between 100 and 25000 (below gunicorn's 30 s timeout)")
         address = urlsplit(self.public_base_url)
         if self.public_base_url and (address.scheme not in {"http", "https"} or not address.hostname):
             raise SettingsError(

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import os
 import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +20,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+import audit.pdf
 from audit.accounts.models import Role, User
+from audit.bounded import BoundedRunner, HelperDied, TooSlow
 from audit.buildings.features import Feature
 from audit.buildings.models import Building
 from audit.certificates.documents import SignFacts, render_sign
@@ -241,3 +247,98 @@ def test_other_threads_keep_the_garbage_collector_while_pdfs_render(app: Flask) 
     thread.join()
     assert len(made) == 5
     assert seen == {True}
+
+
+def _limit_pdf_time(app: Flask, monkeypatch: pytest.MonkeyPatch, milliseconds: int) -> None:
+    monkeypatch.setitem(app.config, "TRYGGAHUS", replace(app.config["TRYGGAHUS"], pdf_timeout_ms=milliseconds))
+
+
+def test_a_report_that_cannot_be_made_in_time_is_stopped_with_a_clear_message(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    submitted_with_photos: Inspection,
+    create_member: Callable[..., User],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A request's PDF is laid out in a helper process: past the limit the helper is killed, the user is told why
+    on the inspection's page, and the next report is made by a fresh helper."""
+    inspection = submitted_with_photos
+    manager = create_member(Role.manager)
+    session.commit()
+    login(client, manager.email)
+    assert client.get(f"/inspections/{inspection.id}/report.pdf").status_code == 200  # the helper is up and warm
+    helpers_before = {child.pid for child in multiprocessing.active_children()}
+    assert helpers_before
+
+    _limit_pdf_time(app, monkeypatch, 100)  # the report of a whole walk with photos takes several times that
+    response = client.get(f"/inspections/{inspection.id}/report.pdf?lang=en")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/inspections/{inspection.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Making the PDF took longer than 0.1 seconds and was stopped" in page
+    assert not helpers_before & {child.pid for child in multiprocessing.active_children()}  # the helper was killed
+
+    _limit_pdf_time(app, monkeypatch, 20_000)
+    again = client.get(f"/inspections/{inspection.id}/report.pdf?lang=sv")
+    assert again.status_code == 200
+    assert "Besiktningsrapport" in pdf_text(again.data)
+
+
+def test_a_task_list_pdf_that_cannot_be_made_in_time_says_so_in_swedish_and_is_not_recorded_as_exported(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    create_member: Callable[..., User],
+    create_test_building: Callable[..., Building],
+    checklist_version: ChecklistVersion,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    from audit.auditlog.models import AuditEntry
+
+    inspector, manager = create_member(Role.inspector), create_member(Role.manager)
+    building = create_test_building()
+    inspection = approved_inspection(session, inspector, manager, building, checklist_version, ("BEL-01", "UTE-01"))
+    session.commit()
+    login(client, manager.email)
+    exports_before = session.query(AuditEntry).filter(AuditEntry.action == "task_list.exported").count()
+    # A helper of its own, cold: its first document imports WeasyPrint and loads the fonts, far over 100 ms.
+    cold = BoundedRunner()
+    request.addfinalizer(cold.stop)
+    monkeypatch.setattr(audit.pdf, "_renderer", cold)
+    _limit_pdf_time(app, monkeypatch, 100)
+    response = client.get(f"/tasks/export/building/{inspection.building_id}.pdf?lang=sv")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/tasks/")
+    page = client.get("/tasks/").get_data(as_text=True)
+    assert "Det tog längre än 0,1 sekunder att göra PDF-filen" in page
+    session.expire_all()
+    assert session.query(AuditEntry).filter(AuditEntry.action == "task_list.exported").count() == exports_before
+
+
+@pytest.mark.parametrize("milliseconds", ["0", "99", "25001", "soon"])
+def test_the_pdf_time_limit_must_fit_under_the_servers_timeout(milliseconds: str) -> None:
+    from audit.settings import Settings, SettingsError
+
+    with pytest.raises(SettingsError, match="PDF_TIMEOUT_MS"):
+        Settings.from_env({"TRYGGAHUS_PDF_TIMEOUT_MS": milliseconds})
+
+
+def test_a_helper_that_overruns_is_killed_and_one_that_dies_is_reported() -> None:
+    others = {child.pid for child in multiprocessing.active_children()}  # e.g. the app's own PDF helper
+    runner = BoundedRunner()
+    try:
+        assert runner.run(max, 3, 7, timeout=30) == 7  # started, and answering
+        first = {child.pid for child in multiprocessing.active_children()} - others
+        assert first
+        with pytest.raises(TooSlow, match=r"0\.2 seconds"):
+            runner.run(time.sleep, 60, timeout=0.2)
+        assert not first & {child.pid for child in multiprocessing.active_children()}
+        with pytest.raises(HelperDied):
+            runner.run(os.abort, timeout=30)
+        assert runner.run(max, 1, 2, timeout=30) == 2  # a fresh helper took the dead one's place
+        with pytest.raises(ZeroDivisionError):  # the work's own errors reach the caller as they are
+            runner.run(divmod, 1, 0, timeout=30)
+    finally:
+        runner.stop()

@@ -140,7 +140,11 @@ def sign(certificate_id: int) -> ResponseReturnValue:
     if size is PaperSize.a4 and language == "sv":
         data = certificate.sign_pdf
     else:
-        data = render_sign(sign_facts(certificate), size, language)
+        try:
+            data = render_sign(sign_facts(certificate), size, language)
+        except DomainError as exc:
+            flash(exc.translated(), "error")
+            return redirect(url_for("certificates.show", certificate_id=certificate_id), 303)
     return private_file(data, "application/pdf", f"{certificate.number}-{size.value}-{language}.pdf", inline=True)
 
 

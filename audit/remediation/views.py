@@ -427,22 +427,26 @@ def export_xlsx() -> Response:
     )
 
 
-def _pdf(title: str, subtitle: str, chosen: TaskFilter, name: str) -> Response:
+def _pdf(title: str, subtitle: str, chosen: TaskFilter, name: str) -> ResponseReturnValue:
     from audit.pdf import render_pdf
 
     day = today()
     tasks = queries.all_tasks(db.session, current_user.organisation_id, chosen, day)
+    try:
+        pdf = render_pdf(
+            "remediation/tasks_pdf.html",
+            {"title": title, "subtitle": subtitle, "tasks": tasks, "today": day, "lang": current_language()},
+        )
+    except DomainError as exc:  # too many tasks to lay out in time: said on the list, nothing recorded as exported
+        flash(exc.translated(), "error")
+        return redirect(url_for("remediation.index"), 303)
     record_export(db.session, current_user, current_user.organisation_id, "pdf", len(tasks))
-    pdf = render_pdf(
-        "remediation/tasks_pdf.html",
-        {"title": title, "subtitle": subtitle, "tasks": tasks, "today": day, "lang": current_language()},
-    )
     return private_file(pdf, "application/pdf", name)
 
 
 @bp.get("/export/building/<int:building_id>.pdf")
 @allow(STAFF)
-def building_pdf(building_id: int) -> Response:
+def building_pdf(building_id: int) -> ResponseReturnValue:
     building = get_scoped_or_404(Building, building_id)
     chosen = TaskFilter(building_id=building.id, unverified=request.args.get("all") is None, sort="severity")
     return _pdf(building.name, building.address, chosen, f"tasks-building-{building.id}.pdf")
@@ -450,7 +454,7 @@ def building_pdf(building_id: int) -> Response:
 
 @bp.get("/export/assignee/<int:user_id>.pdf")
 @allow(STAFF)
-def assignee_pdf(user_id: int) -> Response:
+def assignee_pdf(user_id: int) -> ResponseReturnValue:
     membership = db.session.scalar(
         select(Membership).where(
             Membership.user_id == user_id, Membership.organisation_id == current_user.organisation_id
