@@ -149,21 +149,31 @@ def demo_command() -> None:
     default=24,
     show_default=True,
     type=click.IntRange(min=0),
-    help="Leave alone what changed more recently: uploads in flight have no row yet (0 only with no server running).",
+    help="Leave alone files changed more recently: uploads in flight have no row yet (0 only with no server running).",
 )
 @with_appcontext
 def purge_command(dry_run: bool, grace_hours: int) -> None:
-    """Remove what crashes left behind: photo files no row refers to and temporary upload files."""
+    """Remove what crashes and time leave behind: photo files no row refers to, temporary upload files, and
+    records past their retention (idempotency records, login throttles, ended login sessions, spent reset links)."""
+    from flask import current_app
+
     from audit.database import utcnow
     from audit.extensions import db
-    from audit.purge import purge
+    from audit.purge import cleanups, purge
 
+    settings = current_app.config["TRYGGAHUS"]
     verb = "would remove" if dry_run else "removed"
-    count = 0
-    for cleanup, removed in purge(db.session, before=utcnow() - timedelta(hours=grace_hours), dry_run=dry_run):
-        click.echo(f"{cleanup}: {verb} {removed}")
-        count += 1
-    click.echo(f"{count} {'to remove' if dry_run else 'removed'} (older than {grace_hours} h)")
+    counts = {cleanup.name: 0 for cleanup in cleanups()}
+    removals = purge(db.session, settings, now=utcnow(), grace=timedelta(hours=grace_hours), dry_run=dry_run)
+    for cleanup, removed in removals:
+        click.echo(f"{cleanup}: {verb} {removed.what}")
+        counts[cleanup] += removed.count
+    click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))
+    click.echo(
+        f"{sum(counts.values())} {'to remove' if dry_run else 'removed'} (files older than {grace_hours} h, "
+        f"idempotency records older than {settings.idempotency_retention_days} days, login records older than "
+        f"{settings.login_record_retention_days} days)"
+    )
 
 
 @click.group("org", cls=AppGroup, help="Manage organisations.")

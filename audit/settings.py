@@ -60,6 +60,10 @@ class Settings:
     #: it the helper making it is stopped and the user gets a clear error (`audit.pdf.render_pdf`). Keep it below
     #: the server's worker timeout (gunicorn: 30 s).
     pdf_timeout_ms: int = 20_000
+    #: How long a write's idempotency record is kept, in days: an offline tablet may retry with its key that long.
+    idempotency_retention_days: int = 30
+    #: How long failed-login counters, ended login sessions and spent password reset links are kept, in days.
+    login_record_retention_days: int = 30
     #: Extra Flask config (tests only), not read from the environment.
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
@@ -107,6 +111,10 @@ class Settings:
             )
         if not 100 <= self.pdf_timeout_ms <= 25_000:
             raise SettingsError(f"{PREFIX}PDF_TIMEOUT_MS must be between 100 and 25000 (below gunicorn's 30 s timeout)")
+        if self.idempotency_retention_days < 1 or self.login_record_retention_days < 1:
+            raise SettingsError(
+                f"{PREFIX}IDEMPOTENCY_RETENTION_DAYS and {PREFIX}LOGIN_RECORD_RETENTION_DAYS must be at least 1"
+            )
         address = urlsplit(self.public_base_url)
         if self.public_base_url and (address.scheme not in {"http", "https"} or not address.hostname):
             raise SettingsError(

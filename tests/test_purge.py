@@ -1,4 +1,5 @@
-"""`tryggahus purge`: photo files no row refers to and temporary upload files a crash left, older than a grace."""
+"""`tryggahus purge`: photo files no row refers to and temporary upload files a crash left, older than a grace; and
+records past their retention, in bounded batches."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskCliRunner
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
 from audit.accounts.models import Role, User
@@ -22,6 +24,12 @@ from audit.remediation.services import add_task_photo, start_task
 from tests.test_auth_and_api import PF
 
 DAY = 24 * 3600
+_HORIZONS = "files older than {hours} h, idempotency records older than 30 days, login records older than 30 days"
+
+
+def _counts(**counts: int) -> str:
+    names = ["photos", "idempotency records", "login throttles", "login sessions", "password reset links"]
+    return ", ".join(f"{name} {counts.get(name.replace(' ', '_'), 0)}" for name in names)
 
 
 @pytest.fixture
@@ -80,7 +88,12 @@ def test_purge_removes_old_files_no_row_refers_to_and_nothing_else(
 
     assert dry.exit_code == 0, dry.output
     assert sorted(dry.output.splitlines()) == sorted(
-        [f"photos: would remove {orphan}", f"photos: would remove {part}", "2 to remove (older than 24 h)"]
+        [
+            f"photos: would remove {orphan}",
+            f"photos: would remove {part}",
+            _counts(photos=2),
+            f"2 to remove ({_HORIZONS.format(hours=24)})",
+        ]
     )
     assert _files(photo_root) == before
 
@@ -89,19 +102,117 @@ def test_purge_removes_old_files_no_row_refers_to_and_nothing_else(
     assert done.exit_code == 0, done.output
     assert f"photos: removed {orphan}" in done.output
     assert f"photos: removed {part}" in done.output
-    assert done.output.splitlines()[-1] == "2 removed (older than 24 h)"
+    assert done.output.splitlines()[-1] == f"2 removed ({_HORIZONS.format(hours=24)})"
     assert _files(photo_root) == before - {orphan, part}
     assert kept <= _files(photo_root)
     assert (outside / f"{'c' * 32}.jpg").exists()
 
     # A shorter grace takes the young leftovers too; the referenced files stay whatever their age.
     shorter = runner.invoke(args=["purge", "--grace-hours", "1"])
-    assert shorter.output.splitlines()[-1] == "2 removed (older than 1 h)"
+    assert shorter.output.splitlines()[-1] == f"2 removed ({_HORIZONS.format(hours=1)})"
     assert _files(photo_root) == before - {orphan, part, young_orphan, young_part}
 
 
 def test_purge_of_an_empty_store_and_bad_grace(photo_root: Path, runner: FlaskCliRunner) -> None:
-    assert runner.invoke(args=["purge"]).output == "0 removed (older than 24 h)\n"
+    assert runner.invoke(args=["purge"]).output.splitlines() == [_counts(), f"0 removed ({_HORIZONS.format(hours=24)})"]
     bad = runner.invoke(args=["purge", "--grace-hours", "-1"])
     assert bad.exit_code == 2
     assert "Traceback" not in bad.output
+
+
+def test_records_past_their_retention_go_in_bounded_batches_and_the_rest_stay(
+    app: Flask,
+    session: Session,
+    runner: FlaskCliRunner,
+    photo_root: Path,
+    create_member: Callable[..., User],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from audit.accounts.models import LoginSession, LoginThrottle, PasswordReset, ThrottleScope
+    from audit.api.models import IdempotencyRecord
+    from audit.database import utcnow
+
+    user = create_member(Role.inspector, email="retention@test.example")
+    now, day = utcnow(), timedelta(days=1)
+    old, recent = now - 31 * day, now - 29 * day
+
+    def record(key: str, made: datetime) -> IdempotencyRecord:
+        return IdempotencyRecord(
+            user_id=user.id, key=key, fingerprint="0" * 64, status_code=200, response={}, created_at=made
+        )
+
+    def login(digest: str, made: datetime, revoked: datetime | None = None) -> LoginSession:
+        return LoginSession(
+            user=user, organisation_id=user.memberships[0].organisation_id, token_digest=digest.ljust(64, "0"),
+            created_at=made, revoked_at=revoked,
+        )  # fmt: skip
+
+    def reset(digest: str, expires: datetime, used: datetime | None = None) -> PasswordReset:
+        return PasswordReset(user_id=user.id, token_digest=digest.ljust(64, "0"), expires_at=expires, used_at=used)
+
+    session.add_all(
+        [
+            *(record(f"old-{n}", old) for n in range(5)),
+            record("recent", recent),
+            LoginThrottle(scope=ThrottleScope.account, key="someone@test.example", failures=3, last_failure_at=old),
+            LoginThrottle(scope=ThrottleScope.address, key="someone@test.example", failures=9, last_failure_at=recent),
+            LoginThrottle(scope=ThrottleScope.address, key="198.51.100.7", failures=2, last_failure_at=old),
+            login("a1", now - 40 * day, revoked=old),  # logged out long ago
+            login("a2", now - 40 * day, revoked=recent),  # logged out within the retention
+            login("a3", now - 61 * day),  # never logged out, but 30 days past the longest a login lasts
+            login("a4", now - 40 * day),  # past the longest a login lasts, not yet by the retention
+            login("a5", now - day),  # live
+            reset("b1", expires=old),
+            reset("b2", expires=now + day, used=old),
+            reset("b3", expires=recent),
+            reset("b4", expires=now + day),
+        ]
+    )
+    session.flush()
+    monkeypatch.setattr("audit.purge.ROW_BATCH", 2)  # five old records: batches of 2, 2 and 1
+
+    def remaining() -> dict[str, set[str]]:
+        session.expire_all()
+        return {
+            "records": {r.key for r in session.query(IdempotencyRecord).filter_by(user_id=user.id)},
+            "throttles": {f"{t.scope.value}:{t.key}" for t in session.query(LoginThrottle)},
+            "logins": {s.token_digest[:2] for s in session.query(LoginSession).filter_by(user_id=user.id)},
+            "resets": {r.token_digest[:2] for r in session.query(PasswordReset).filter_by(user_id=user.id)},
+        }
+
+    before = remaining()
+    dry = runner.invoke(args=["purge", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert remaining() == before
+    done = runner.invoke(args=["purge"])
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    batches = [line for line in lines if line.startswith("idempotency records:")]
+    assert [int(line.split()[3]) for line in batches] == [2, 2, 1]  # "idempotency records: removed 2 made before …"
+    assert all(f"made before {now - 30 * day:%Y-%m-%d}" in line for line in batches)
+    assert dry.output.splitlines()[-2] == lines[-2] == _counts(
+        idempotency_records=5, login_throttles=2, login_sessions=2, password_reset_links=2
+    )
+    assert remaining() == {
+        "records": {"recent"},
+        "throttles": {"address:someone@test.example"},
+        "logins": {"a2", "a4", "a5"},
+        "resets": {"b3", "b4"},
+    }
+
+
+def test_a_login_ends_after_its_longest_age_however_busy(
+    client: FlaskClient, session: Session, create_member: Callable[..., User]
+) -> None:
+    from audit.accounts.auth import LOGIN_MAX_AGE
+    from audit.accounts.models import LoginSession
+    from audit.database import utcnow
+    from tests.web_support import login
+
+    user = create_member(Role.manager, email="long-login@test.example")
+    login(client, user.email)
+    assert client.get("/buildings/").status_code == 200
+    row = session.query(LoginSession).filter_by(user_id=user.id).one()
+    row.created_at = utcnow() - LOGIN_MAX_AGE - timedelta(minutes=1)
+    session.flush()
+    assert client.get("/buildings/").status_code == 302  # to the login page

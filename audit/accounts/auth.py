@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, request, session
@@ -189,8 +190,12 @@ def revoke_api_tokens(db_session: Session, user: User) -> int:
     return len(revoked)
 
 
+#: The longest a login lasts, however busy: the cookie's 12 hours are renewed by every request, this is not.
+LOGIN_MAX_AGE = timedelta(days=30)
+
+
 def _principal_query(credential: type[LoginSession] | type[ApiToken]) -> Select[*tuple[Any, ...]]:
-    return (
+    query = (
         select(User.id, User.email, User.name, Membership.organisation_id, Organisation.name, Membership.role)
         .select_from(credential)
         .join(
@@ -201,6 +206,9 @@ def _principal_query(credential: type[LoginSession] | type[ApiToken]) -> Select[
         .join(Organisation, Organisation.id == Membership.organisation_id)
         .where(credential.token_digest == bindparam("digest"), credential.revoked_at.is_(None), User.active)
     )
+    if credential is LoginSession:
+        query = query.where(credential.created_at >= bindparam("oldest"))
+    return query
 
 
 #: Built once: every request runs one of them, and building and hashing a statement costs more than running it.
@@ -211,7 +219,10 @@ def _principal_for(credential: type[LoginSession] | type[ApiToken], token: str, 
     """Who a live login session or API token stands for, in one query (`keep`: the token the Principal keeps)."""
     from audit.extensions import db
 
-    row = db.session.connection().execute(_PRINCIPAL_QUERIES[credential], {"digest": token_digest(token)}).first()
+    parameters: dict[str, object] = {"digest": token_digest(token)}
+    if credential is LoginSession:
+        parameters["oldest"] = utcnow() - LOGIN_MAX_AGE
+    row = db.session.connection().execute(_PRINCIPAL_QUERIES[credential], parameters).first()
     return None if row is None else Principal(*row, token=keep)
 
 
