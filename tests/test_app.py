@@ -25,7 +25,7 @@ def test_index_renders_the_base_layout_with_the_loaded_checklist(client: FlaskCl
     assert '<html lang="sv">' in page
     assert "css/app.css" in page
     assert "Trygga hus" in page
-    assert "version 1, 100 punkter" in page
+    assert "version 2, 100 punkter" in page
 
 
 def test_static_css_is_served(client: FlaskClient) -> None:
