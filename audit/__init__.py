@@ -26,6 +26,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from audit.database import make_engine
     from audit.extensions import csrf, db, limiter
     from audit.headers import init_security_headers
+    from audit.health.checks import init_readiness
+    from audit.health.views import bp as health_bp
     from audit.i18n import init_i18n, init_template_helpers
     from audit.input_guard import init_input_guard
     from audit.inspections.views import bp as inspections_bp
@@ -78,8 +80,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_site(app)
     init_security_headers(app, settings.production)
     subscribe_audit_log()
+    init_readiness(app)
     blueprints = (main_bp, accounts_bp, buildings_bp, inspections_bp, api_bp, remediation_bp, certificates_bp)
-    for blueprint in (*blueprints, auditlog_bp):
+    for blueprint in (*blueprints, auditlog_bp, health_bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     cli.register(app)
