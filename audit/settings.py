@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 PREFIX = "TRYGGAHUS_"
+#: The levels `TRYGGAHUS_LOG_LEVEL` may name (in any case).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -56,12 +58,20 @@ class Settings:
     ratelimit_storage_uri: str = "memory://"
     #: How often one client address may open public certificate pages (Flask-Limiter notation).
     verify_rate_limit: str = "60 per minute"
+    #: "json" (one JSON object a line) or "text" (readable lines); empty means JSON in production, text otherwise.
+    log_format: str = ""
+    #: The least severe level the app's own loggers (`audit.*`) write: DEBUG, INFO, WARNING or ERROR.
+    log_level: str = "INFO"
     #: Extra Flask config (tests only), not read from the environment.
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" or (not self.log_format and self.production)
 
     @property
     def photo_root(self) -> Path:
@@ -109,6 +119,10 @@ class Settings:
             )
         if address.query or address.fragment:
             raise SettingsError(f"{PREFIX}PUBLIC_BASE_URL must not have a query or a fragment")
+        if self.log_format not in {"", "json", "text"}:
+            raise SettingsError(f"{PREFIX}LOG_FORMAT must be 'json' or 'text', not {self.log_format!r}")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
 
     def resolve_secret_key(self) -> str:
         """The configured secret, or (outside production) one generated once and kept in the instance folder."""
