@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # the pure modules (loader, scoring) must be importable witho
 def create_app(settings: Settings | None = None) -> Flask:
     """The application factory: nothing reads configuration before this is called."""
     from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from audit import cli, errors, models  # noqa: F401  (models registers every table on the metadata)
     from audit.access import init_access
@@ -90,4 +91,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(blueprint)
     errors.register(app)
     cli.register(app)
+    if settings.proxy_hops:
+        # The client's address, scheme and host as the trusted proxies in front report them (the login throttles
+        # and rate limits count the client, not the proxy); the headers of any further hop are ignored.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app

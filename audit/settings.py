@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 PREFIX = "TRYGGAHUS_"
 #: The levels `TRYGGAHUS_LOG_LEVEL` may name (in any case).
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+#: More proxies than this in a row is a mistake in the setting rather than a deployment.
+MAX_PROXY_HOPS = 5
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -62,6 +64,8 @@ class Settings:
     log_format: str = ""
     #: The least severe level the app's own loggers (`audit.*`) write: DEBUG, INFO, WARNING or ERROR.
     log_level: str = "INFO"
+    #: How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none, the headers are ignored).
+    proxy_hops: int = 0
     #: Extra Flask config (tests only), not read from the environment.
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
@@ -123,6 +127,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}LOG_FORMAT must be 'json' or 'text', not {self.log_format!r}")
         if self.log_level.upper() not in LOG_LEVELS:
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
+        if not 0 <= self.proxy_hops <= MAX_PROXY_HOPS:
+            raise SettingsError(f"{PREFIX}PROXY_HOPS must be a number of proxies from 0 to {MAX_PROXY_HOPS}")
 
     def resolve_secret_key(self) -> str:
         """The configured secret, or (outside production) one generated once and kept in the instance folder."""
