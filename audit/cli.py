@@ -6,6 +6,7 @@ Every command reports bad input as a one-line error and exits non-zero.
 from __future__ import annotations
 
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -368,6 +369,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
     """
     from gunicorn.app.base import BaseApplication
 
+    from audit.gunicorn_logger import ACCESS_LOG_FORMAT, GunicornLogger
     from audit.settings import Settings
 
     try:
@@ -380,7 +382,10 @@ def serve_command(host: str, port: int, workers: int) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
+            # gunicorn's lines through the app's handler (JSON in production), each access line with its request id.
+            self.cfg.set("logger_class", GunicornLogger)
             self.cfg.set("accesslog", "-")
+            self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
 
         # gunicorn's stubs spell a WSGI app's start_response narrower than typeshed's WSGI types, which Flask uses.
         def load(self) -> Flask:  # type: ignore[override]
@@ -429,8 +434,14 @@ def _create_app() -> Flask:
     load_dotenv=False,
     set_debug_flag=False,
 )
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Trygga hus: checklist-driven building safety audits."""
+    from audit.logs import log_context
+
+    # Every line a command logs carries the id of this run of it (the server's lines carry their requests' ids).
+    if ctx.invoked_subcommand != "serve":
+        ctx.with_resource(log_context(command_id=uuid.uuid4().hex))
 
 
 # Not an app command: the app must be built in each gunicorn worker, never in this process (see serve_command).

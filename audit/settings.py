@@ -11,6 +11,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 PREFIX = "TRYGGAHUS_"
+#: The levels `TRYGGAHUS_LOG_LEVEL` may name (in any case).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+#: More proxies than this in a row is a mistake in the setting rather than a deployment.
+MAX_PROXY_HOPS = 5
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -64,12 +68,22 @@ class Settings:
     idempotency_retention_days: int = 30
     #: How long failed-login counters, ended login sessions and spent password reset links are kept, in days.
     login_record_retention_days: int = 30
+    #: "json" (one JSON object a line) or "text" (readable lines); empty means JSON in production, text otherwise.
+    log_format: str = ""
+    #: The least severe level the app's own loggers (`audit.*`) write: DEBUG, INFO, WARNING or ERROR.
+    log_level: str = "INFO"
+    #: How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none, the headers are ignored).
+    proxy_hops: int = 0
     #: Extra Flask config (tests only), not read from the environment.
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" or (not self.log_format and self.production)
 
     @property
     def photo_root(self) -> Path:
@@ -123,6 +137,12 @@ class Settings:
             )
         if address.query or address.fragment:
             raise SettingsError(f"{PREFIX}PUBLIC_BASE_URL must not have a query or a fragment")
+        if self.log_format not in {"", "json", "text"}:
+            raise SettingsError(f"{PREFIX}LOG_FORMAT must be 'json' or 'text', not {self.log_format!r}")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
+        if not 0 <= self.proxy_hops <= MAX_PROXY_HOPS:
+            raise SettingsError(f"{PREFIX}PROXY_HOPS must be a number of proxies from 0 to {MAX_PROXY_HOPS}")
 
     def resolve_secret_key(self) -> str:
         """The configured secret, or (outside production) one generated once and kept in the instance folder."""

@@ -156,6 +156,13 @@ def _set_done(done: int) -> Callable[[BatchJob], None]:
 
 def run_job(app: Flask, job_id: int) -> None:
     """Print a job's signs, recording progress as it goes; any error ends it as failed, with the reason."""
+    from audit.logs import log_context
+
+    with log_context(job_id=f"batch-{job_id}"):  # every line the job logs names it
+        _run_job(app, job_id)
+
+
+def _run_job(app: Flask, job_id: int) -> None:
     from audit.extensions import db
 
     with app.app_context():
