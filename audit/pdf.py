@@ -117,6 +117,8 @@ def _fetcher_class() -> type:
             self.static_root = static_root
             self.photos = photos
             self.refused: deque[str] = deque(maxlen=MAX_REMEMBERED_REFUSALS)
+            #: Failures of the photo store during the current document (`_layout` raises the first afterwards).
+            self.unavailable: list[OSError] = []
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             if url.startswith("data:"):
@@ -125,6 +127,9 @@ def _fetcher_class() -> type:
                 data = read_resource(url, self.static_root, self.photos)
             except RefusedResource:
                 self.refused.append(url)
+                raise
+            except OSError as exc:  # the store is out of reach: WeasyPrint would leave the image out silently
+                self.unavailable.append(exc)
                 raise
             media_type = _MEDIA_TYPES.get(PurePosixPath(urlsplit(url).path).suffix.lower(), "application/octet-stream")
             return URLFetcherResponse(url, data, {"Content-Type": media_type})
@@ -218,9 +223,13 @@ def _layout(html: str, styles: Sequence[str], photos: StoreConfig) -> Any:
 
     font_config = _font_config()
     fetcher = _thread_url_fetcher(photos)
-    return weasyprint.HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=fetcher).render(
+    fetcher.unavailable.clear()
+    document = weasyprint.HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=fetcher).render(
         font_config=font_config, stylesheets=[_parsed_stylesheet(css, font_config) for css in styles]
     )
+    if fetcher.unavailable:  # a report without its photos would look complete: better none at all
+        raise fetcher.unavailable[0]
+    return document
 
 
 def write_pdf(html: str, styles: Sequence[str], photos: StoreConfig) -> bytes:

@@ -62,6 +62,8 @@ class Settings:
     s3_secret_access_key: str = field(default="", repr=False)
     #: "auto", "path" (bucket in the path: most self-hosted servers) or "virtual" (bucket in the host name).
     s3_addressing_style: str = "auto"
+    #: How often one S3 request is tried before the user gets 503 (boto3's standard retries, with back-off).
+    s3_max_attempts: int = 3
     #: Echo SQL to the log.
     sql_echo: bool = False
     #: The address the public reaches this app at; printed in certificates' QR codes (`<base>/v/<token>`). Required
@@ -145,6 +147,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}S3_PREFIX must end with '/' and not start with one, e.g. 'tryggahus/'")
         if self.s3_addressing_style not in {"auto", "path", "virtual"}:
             raise SettingsError(f"{PREFIX}S3_ADDRESSING_STYLE must be 'auto', 'path' or 'virtual'")
+        if not 1 <= self.s3_max_attempts <= 10:
+            raise SettingsError(f"{PREFIX}S3_MAX_ATTEMPTS must be between 1 and 10")
         endpoint = urlsplit(self.s3_endpoint_url)
         if self.s3_endpoint_url and (endpoint.scheme not in {"http", "https"} or not endpoint.hostname):
             raise SettingsError(f"{PREFIX}S3_ENDPOINT_URL must be an http:// or https:// address")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.storage.base import BATCH_NAME, FileStore, NotStored
+from audit.storage.base import BATCH_NAME, FileStore, NotStored, StoreUnavailable
 from audit.storage.local import LocalStore
 from audit.storage.s3 import S3Store
 from tests.s3_support import BUCKET, S3Server
@@ -173,9 +173,7 @@ def test_s3_objects_are_private_and_under_the_prefix(s3_server: S3Server) -> Non
 
 
 def test_s3_check_fails_for_a_missing_bucket(s3_server: S3Server) -> None:
-    from botocore.exceptions import ClientError
-
-    with pytest.raises(ClientError):
+    with pytest.raises(StoreUnavailable, match="404"):
         S3Store("no-such-bucket", client=s3_server.client()).check()
 
 

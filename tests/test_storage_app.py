@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -320,6 +321,7 @@ def test_storage_check(app: Flask, runner: FlaskCliRunner, s3_server: S3Server) 
         ({"TRYGGAHUS_STORAGE": "s3", "TRYGGAHUS_S3_BUCKET": "b", "TRYGGAHUS_S3_PREFIX": "x"}, "must end with '/'"),
         ({"TRYGGAHUS_S3_ADDRESSING_STYLE": "sideways"}, "'auto', 'path' or 'virtual'"),
         ({"TRYGGAHUS_S3_ENDPOINT_URL": "s3.example.se"}, "http:// or https://"),
+        ({"TRYGGAHUS_S3_MAX_ATTEMPTS": "0"}, "between 1 and 10"),
     ],
 )
 def test_storage_settings_are_checked(environment: dict[str, str], message: str) -> None:
@@ -339,3 +341,50 @@ def test_storage_settings_from_the_environment() -> None:
     )
     assert (settings.storage, settings.s3_bucket, settings.s3_prefix) == ("s3", "tryggahus", "prod/")
     assert "hemlig" not in repr(settings)
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_stored_files_out_of_reach_are_503_in_the_users_language(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    on_s3: Settings,
+    create_member: Callable[..., User],
+    create_test_building: Callable[..., object],
+    create_inspection: Callable[..., Inspection],
+    checklist_version: ChecklistVersion,
+) -> None:
+    inspector = create_member(Role.inspector, email="s3-down@test.example")
+    inspection = start_inspection(
+        session, inspector, create_test_building(name="Stormhuset"), InspectionKind.certification, checklist_version
+    )
+    walk(session, inspector, inspection, failing=("BEL-01",))
+    submit_inspection(session, inspector, inspection)
+    photo = inspection.photos[0]
+    draft = create_inspection(inspector=inspector)
+    session.commit()
+    login(client, inspector.email)
+    dead = f"http://127.0.0.1:{_closed_port()}"  # tried once: retries would only make the test slow
+    app.config["TRYGGAHUS"] = dataclasses.replace(on_s3, s3_endpoint_url=dead, s3_max_attempts=1)
+
+    url = f"/inspections/{inspection.id}/photos/{photo.id}"
+    swedish, english = client.get(url), client.get(f"{url}?lang=en")
+    report = client.get(f"/inspections/{inspection.id}/report.pdf?lang=en")
+    upload = client.post(
+        f"/api/v1/inspections/{draft.id}/photos",
+        data={"item_key": "BEL-01", "file": (io.BytesIO(demo_photo("down")), "x.jpg")},
+        headers=api_headers(client),
+    )
+
+    assert swedish.status_code == english.status_code == report.status_code == upload.status_code == 503
+    assert swedish.headers["Retry-After"] == "10"
+    assert "De sparade filerna går inte att nå just nu" in swedish.get_data(as_text=True)
+    assert "The stored files cannot be reached just now" in english.get_data(as_text=True)
+    assert "The stored files cannot be reached just now" in report.get_data(as_text=True)
+    assert upload.json["error"] == "service_unavailable"
+    assert draft.photos == []

@@ -30,6 +30,11 @@ class NotStored(FileNotFoundError):
     """No file is stored under this key."""
 
 
+class StoreUnavailable(OSError):
+    """The store could not be used just now (no connection, refused credentials, a server error): not the
+    request's fault, so users get 503 (`audit.errors`) and commands one line."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoredFile:
     """One entry of a store's listing."""

@@ -36,6 +36,7 @@ class StoreConfig:
     access_key_id: str = ""
     secret_access_key: str = field(default="", repr=False)
     addressing_style: str = "auto"
+    max_attempts: int = 3
 
     @property
     def description(self) -> str:
@@ -61,6 +62,7 @@ def store_config(settings: Settings, area: str, backend: str | None = None) -> S
             access_key_id=settings.s3_access_key_id,
             secret_access_key=settings.s3_secret_access_key,
             addressing_style=settings.s3_addressing_style,
+            max_attempts=settings.s3_max_attempts,
         )
     raise ValueError(f"no storage backend {backend!r}: use one of {', '.join(BACKENDS)}")
 
@@ -87,4 +89,5 @@ def open_store(config: StoreConfig) -> FileStore:
         access_key_id=config.access_key_id,
         secret_access_key=config.secret_access_key,
         addressing_style=config.addressing_style,
+        max_attempts=config.max_attempts,
     )

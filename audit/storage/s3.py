@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from audit.storage.base import OWN_NAME, FileStore, NotStored, StoredFile, check_key
+from audit.storage.base import OWN_NAME, FileStore, NotStored, StoredFile, StoreUnavailable, check_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -45,18 +46,21 @@ class S3Store(FileStore):
         return self.prefix + check_key(key)
 
     def put(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=data)
+        name = self._name(key)
+        with _errors(key):
+            self.client.put_object(Bucket=self.bucket, Key=name, Body=data)
 
     def read(self, key: str) -> bytes:
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self._name(key))
-        except Exception as exc:
-            raise _not_stored(exc, key) from None
-        with answer["Body"] as body:
-            return body.read()
+        name = self._name(key)
+        with _errors(key):
+            answer = self.client.get_object(Bucket=self.bucket, Key=name)
+            with answer["Body"] as body:
+                return body.read()
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
+        name = self._name(key)
+        with _errors(key):
+            self.client.delete_object(Bucket=self.bucket, Key=name)
 
     def exists(self, key: str) -> bool:
         try:
@@ -66,22 +70,23 @@ class S3Store(FileStore):
         return True
 
     def size(self, key: str) -> int:
-        try:
-            return self.client.head_object(Bucket=self.bucket, Key=self._name(key))["ContentLength"]
-        except Exception as exc:
-            raise _not_stored(exc, key) from None
+        name = self._name(key)
+        with _errors(key):
+            return self.client.head_object(Bucket=self.bucket, Key=name)["ContentLength"]
 
     def listing(self) -> Iterator[StoredFile]:
-        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
-        for page in pages:
-            for entry in page.get("Contents", []):
-                key = entry["Key"][len(self.prefix) :]
-                if self.own_name.fullmatch(key):
-                    yield StoredFile(key, entry["LastModified"].timestamp(), entry["Size"])
+        with _errors(self.prefix):
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+            for page in pages:
+                for entry in page.get("Contents", []):
+                    key = entry["Key"][len(self.prefix) :]
+                    if self.own_name.fullmatch(key):
+                        yield StoredFile(key, entry["LastModified"].timestamp(), entry["Size"])
 
     def check(self) -> None:
         """The bucket must exist and answer to these credentials."""
-        self.client.head_bucket(Bucket=self.bucket)
+        with _errors(""):
+            self.client.head_bucket(Bucket=self.bucket)
 
 
 @lru_cache(maxsize=8)
@@ -92,6 +97,7 @@ def make_client(
     access_key_id: str = "",
     secret_access_key: str = "",
     addressing_style: str = "auto",
+    max_attempts: int = 3,
 ) -> S3Client:
     """An S3 client, one per process and set of options (clients are thread-safe, and making one takes half a
     second); empty credentials leave them to boto3's usual sources (environment, profile, instance role)."""
@@ -100,7 +106,7 @@ def make_client(
 
     config = Config(
         s3={"addressing_style": addressing_style},  # type: ignore[arg-type]  # checked in Settings
-        retries={"max_attempts": 3, "mode": "standard"},
+        retries={"max_attempts": max_attempts, "mode": "standard"},
         connect_timeout=5,
         read_timeout=30,
     )
@@ -114,10 +120,17 @@ def make_client(
     )
 
 
-def _not_stored(exc: Exception, key: str) -> Exception:
-    """NotStored for the client's "no such object" answers; any other error as it is."""
-    from botocore.exceptions import ClientError
+@contextmanager
+def _errors(key: str) -> Iterator[None]:
+    """The client's "no such object" as NotStored, every other failure of the client as StoreUnavailable."""
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    if isinstance(exc, ClientError) and str(exc.response.get("Error", {}).get("Code")) in _MISSING:
-        return NotStored(key)
-    return exc
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        if str(error.get("Code")) in _MISSING and key:
+            raise NotStored(key) from None
+        raise StoreUnavailable(f"S3: {error.get('Code')}: {error.get('Message') or exc}") from exc
+    except BotoCoreError as exc:
+        raise StoreUnavailable(f"S3: {exc}") from exc
