@@ -40,7 +40,7 @@ from tests.web_support import login
 
 
 def test_the_app_starts_without_weasyprint() -> None:
-    """Importing WeasyPrint costs about half a second (boto3 a third): the app imports them only when it needs them."""
+    """WeasyPrint and boto3 each take almost half a second to import: the app imports them only when it needs them."""
     code = (
         "import sys, audit; from audit.settings import Settings; from pathlib import Path; import tempfile;"
         "audit.create_app(Settings(instance_path=Path(tempfile.mkdtemp()), secret_key='x' * 40));"

@@ -3,7 +3,7 @@
 Objects are written without an ACL, so they stay as private as the bucket (keep it private: no public policy);
 the app serves them through its own views after its access checks, never through public or signed URLs. A
 `put_object` is atomic by nature: an object is there whole or not at all, so no temporary files exist here.
-boto3 is imported only when a store is made (it costs about a third of a second).
+boto3 is imported only when a store is made (it costs almost half a second).
 """
 
 from __future__ import annotations
