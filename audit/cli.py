@@ -355,6 +355,102 @@ def audit_verify() -> None:
         sys.exit(1)
 
 
+# --- storage ----------------------------------------------------------------------------------------------------
+
+
+@click.group("storage", cls=AppGroup, help="Check the file stores and move files between them.")
+def storage_group() -> None:
+    pass
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """A store out of reach (no such bucket, refused credentials, no connection) is one line on the terminal."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError, OSError, ValueError) as exc:
+        raise click.ClickException(f"storage: {str(exc).strip().splitlines()[0] if str(exc) else exc!r}") from None
+
+
+def _store_of(area: str, backend: str) -> Any:
+    from audit.storage.services import app_store
+
+    settings = current_app.config["TRYGGAHUS"]
+    if backend == "s3":
+        if not settings.s3_bucket:
+            raise click.ClickException("storage: set TRYGGAHUS_S3_BUCKET (and the other TRYGGAHUS_S3_* settings)")
+        try:
+            settings.check_s3_options()
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
+    return app_store(area, backend)
+
+
+@storage_group.command("check")
+def storage_check() -> None:
+    """Check that every store of the configured backend can be used (exit 1 if one cannot)."""
+    from audit.storage.config import AREAS
+
+    failed = False
+    for area in AREAS:
+        store = _store_of(area, current_app.config["TRYGGAHUS"].storage)
+        try:
+            with _storage_errors():
+                store.check()
+            click.echo(f"{area}: {store.location}: ok")
+        except click.ClickException as exc:
+            click.echo(f"{area}: {store.location}: {exc.message}", err=True)
+            failed = True
+    if failed:
+        sys.exit(1)
+
+
+@storage_group.command("migrate")
+@click.option("--to", "target", required=True, type=click.Choice(["local", "s3"]), help="The backend to copy to.")
+@click.option(
+    "--from", "source", default=None, type=click.Choice(["local", "s3"]), help="The backend to copy from (the other)."
+)
+@click.option(
+    "--area",
+    "areas",
+    multiple=True,
+    type=click.Choice(["photos", "batches"]),
+    help="Only this kind of file (repeatable; default: all).",
+)
+@click.option("--replace-mismatched", is_flag=True, help="Copy again over target files whose SHA-256 differs.")
+def storage_migrate(target: str, source: str | None, areas: tuple[str, ...], replace_mismatched: bool) -> None:
+    """Copy every stored file to the other backend and verify each copy's SHA-256; a second run copies nothing.
+
+    Files already in the target with the same SHA-256 are left alone; one that differs is a mismatch, reported
+    (exit 1) and left unless --replace-mismatched. Switch TRYGGAHUS_STORAGE over once a run reports no mismatch.
+    """
+    from audit.storage.config import AREAS
+    from audit.storage.migrate import Outcome, copy_all
+
+    source = source or ("local" if target == "s3" else "s3")
+    if source == target:
+        raise click.ClickException("storage: --from and --to name the same backend")
+    mismatched = 0
+    for area in areas or AREAS:
+        source_store, target_store = _store_of(area, source), _store_of(area, target)
+        counts = dict.fromkeys(Outcome, 0)
+        with _storage_errors():
+            target_store.check()
+            for copied in copy_all(source_store, target_store, replace=replace_mismatched):
+                counts[copied.outcome] += 1
+                if copied.outcome is Outcome.mismatch:
+                    click.echo(f"{area}: SHA-256 mismatch {copied.key} in {target_store.location}", err=True)
+        mismatched += counts[Outcome.mismatch]
+        summary = ", ".join(f"{count} {outcome.value}" for outcome, count in counts.items())
+        click.echo(f"{area}: {source_store.location} → {target_store.location}: {summary}")
+    if mismatched:
+        hint = "" if replace_mismatched else "; --replace-mismatched copies them again"
+        click.echo(f"{mismatched} mismatched{hint}", err=True)
+        sys.exit(1)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
@@ -407,6 +503,7 @@ COMMANDS: list[click.Command] = [
     token_group,
     certificates_group,
     audit_group,
+    storage_group,
 ]
 
 

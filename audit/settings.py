@@ -51,6 +51,23 @@ class Settings:
     photo_max_dimension: int = 2048
     #: Where photos are stored (outside static/); default `instance/photos`.
     photo_dir: Path | None = None
+    #: Where photos, thumbnails and batch outputs are kept (`audit/storage/`): "local" (the folders `photo_dir`
+    #: and `instance/batches`) or "s3" (S3-compatible object storage, for several servers; the `s3_*` settings).
+    storage: str = "local"
+    #: The bucket (private: files are served only through the app's views, after its access checks).
+    s3_bucket: str = ""
+    #: Prepended to every object's key, e.g. "tryggahus/" (ends with "/"); photos go under `<prefix>photos/`.
+    s3_prefix: str = ""
+    #: The S3 server's address for other services than AWS (MinIO, Ceph, Garage…), e.g. "https://s3.example.se".
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    #: Empty: boto3's usual sources (AWS_* variables, a profile, an instance role).
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
+    #: "auto", "path" (bucket in the path: most self-hosted servers) or "virtual" (bucket in the host name).
+    s3_addressing_style: str = "auto"
+    #: How often one S3 request is tried before the user gets 503 (boto3's standard retries, with back-off).
+    s3_max_attempts: int = 3
     #: Echo SQL to the log.
     sql_echo: bool = False
     #: The address the public reaches this app at; printed in certificates' QR codes (`<base>/v/<token>`). Required
@@ -129,6 +146,7 @@ class Settings:
             raise SettingsError(
                 f"{PREFIX}IDEMPOTENCY_RETENTION_DAYS and {PREFIX}LOGIN_RECORD_RETENTION_DAYS must be at least 1"
             )
+        self._check_storage()
         address = urlsplit(self.public_base_url)
         if self.public_base_url and (address.scheme not in {"http", "https"} or not address.hostname):
             raise SettingsError(
@@ -143,6 +161,25 @@ class Settings:
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
         if not 0 <= self.proxy_hops <= MAX_PROXY_HOPS:
             raise SettingsError(f"{PREFIX}PROXY_HOPS must be a number of proxies from 0 to {MAX_PROXY_HOPS}")
+
+    def _check_storage(self) -> None:
+        if self.storage not in {"local", "s3"}:
+            raise SettingsError(f"{PREFIX}STORAGE must be 'local' or 's3', not {self.storage!r}")
+        if self.storage == "s3" and not self.s3_bucket:
+            raise SettingsError(f"{PREFIX}S3_BUCKET must name the bucket when {PREFIX}STORAGE is 's3'")
+        self.check_s3_options()
+
+    def check_s3_options(self) -> None:
+        """The S3 settings that are given must be usable (also for `tryggahus storage migrate`)."""
+        if self.s3_prefix and (not self.s3_prefix.endswith("/") or self.s3_prefix.startswith("/")):
+            raise SettingsError(f"{PREFIX}S3_PREFIX must end with '/' and not start with one, e.g. 'tryggahus/'")
+        if self.s3_addressing_style not in {"auto", "path", "virtual"}:
+            raise SettingsError(f"{PREFIX}S3_ADDRESSING_STYLE must be 'auto', 'path' or 'virtual'")
+        if not 1 <= self.s3_max_attempts <= 10:
+            raise SettingsError(f"{PREFIX}S3_MAX_ATTEMPTS must be between 1 and 10")
+        endpoint = urlsplit(self.s3_endpoint_url)
+        if self.s3_endpoint_url and (endpoint.scheme not in {"http", "https"} or not endpoint.hostname):
+            raise SettingsError(f"{PREFIX}S3_ENDPOINT_URL must be an http:// or https:// address")
 
     def resolve_secret_key(self) -> str:
         """The configured secret, or (outside production) one generated once and kept in the instance folder."""

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import io
 import re
-import secrets
 import threading
 import unicodedata
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
@@ -27,6 +25,7 @@ from sqlalchemy.orm import Session
 from audit.certificates.documents import PaperSize, SignFacts, sign_document, sign_facts
 from audit.certificates.models import BatchFormat, BatchJob, Certificate
 from audit.pdf import join_pdf
+from audit.storage.services import app_store
 
 MEDIA_TYPES = {BatchFormat.pdf: "application/pdf", BatchFormat.zip: "application/zip"}
 
@@ -89,8 +88,14 @@ def sign_renderer(size: PaperSize, language: str) -> Callable[[SignFacts], Any]:
 _threads: list[threading.Thread] = []
 
 
-def batch_folder() -> Path:
-    return Path(current_app.config["TRYGGAHUS"].instance_path) / "batches"
+def save_output(data: bytes, output_format: BatchFormat) -> str:
+    """Keep a job's PDF or ZIP in the batch outputs' store (`TRYGGAHUS_STORAGE`); its key is the job's result."""
+    return app_store("batches").save(data, f".{output_format.value}")
+
+
+def read_output(name: str) -> bytes:
+    """A job's output; NotStored (a FileNotFoundError) when it is gone, ValueError for a name no store wrote."""
+    return app_store("batches").read(name)
 
 
 def create_job(
@@ -185,12 +190,7 @@ def _run_job(app: Flask, job_id: int) -> None:
                 render=sign_renderer(size, language),
                 on_progress=lambda done: _update(session, job_id, _set_done(done)),
             )
-            name = None
-            if output.data is not None:
-                folder = batch_folder()
-                folder.mkdir(parents=True, exist_ok=True)
-                name = f"{secrets.token_hex(16)}.{output_format.value}"
-                (folder / name).write_bytes(output.data)
+            name = None if output.data is None else save_output(output.data, output_format)
             errors = [{"number": number, "error": error} for number, error in output.errors]
             _update(session, job_id, lambda job: job.finish(name, errors))
         except Exception as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -299,11 +300,12 @@ def batch_download(job_id: int) -> ResponseReturnValue:
     job = _job_or_404(job_id)
     if job.status is not BatchStatus.finished or not job.result_name:
         abort(404)
-    path = batch.batch_folder() / job.result_name
-    if not path.is_file():
+    try:
+        data = batch.read_output(job.result_name)
+    except (FileNotFoundError, ValueError):
         abort(404)
     return flask_send_file(
-        path,
+        io.BytesIO(data),
         mimetype=batch.MEDIA_TYPES[job.format],
         as_attachment=True,
         download_name=f"trygga-hus-signs-{job.id}.{job.format.value}",

@@ -1,11 +1,12 @@
 """Readiness: a list of named checks of what serving needs, each of which raises when it is not there.
 
-The app starts with two, `database` (the database answers `SELECT 1`) and `storage` (the instance folder and the
-photo folder take a new file). Another part adds its own when it is set up, with the same call:
+The app starts with two, `database` (the database answers `SELECT 1`) and `storage` (the instance folder takes a new
+file, and the file stores of photos and batch outputs can be used: local folders writable, or the S3 bucket).
+Another part adds its own when it is set up, with the same call:
 
     add_readiness_check(app, "queue", lambda app: ping_the_queue())
 
-and a check added under a name that exists replaces it (object storage replaces `storage`).
+and a check added under a name that exists replaces it.
 """
 
 from __future__ import annotations
@@ -72,9 +73,14 @@ def _take_a_file(folder: Path) -> None:
 
 
 def storage_writable(app: Flask) -> None:
+    """The instance folder takes a new file, and every file store (photos, batch outputs) can be used: a local
+    folder writable, or the S3 bucket answering to the credentials (`audit.storage.services.check_stores`)."""
+    from audit.storage.services import check_stores
+
     settings: Settings = app.config["TRYGGAHUS"]
-    for folder in dict.fromkeys((settings.instance_path, settings.photo_root)):
-        _take_a_file(folder)
+    _take_a_file(settings.instance_path)
+    with app.app_context():
+        check_stores()
 
 
 def init_readiness(app: Flask) -> None:
