@@ -7,11 +7,13 @@
 Each access line carries the request's id (read from the `X-Request-Id` response header, gunicorn's
 `%({x-request-id}o)s`), so it can be found beside the app's own lines of that request. It names the method, the
 path without its query (a query can hold search terms such as an e-mail address), the status, the size and the
-time; not the client's address nor its user agent.
+time; not the client's address nor its user agent. Paths that carry a secret (a password reset link, a
+certificate's public check token) are logged with the secret replaced by `…`.
 """
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import MutableMapping
 from datetime import timedelta
@@ -28,6 +30,15 @@ from audit.settings import Settings
 #: The access line's message: method, path (no query), status, bytes sent and milliseconds taken.
 ACCESS_LOG_FORMAT = '"%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 _REQUEST_ID_ATOM = "{x-request-id}o"
+
+
+#: Paths whose last part is a secret: whoever reads the log must not be able to use the link.
+_SECRET_IN_PATH = re.compile(r"^(/password/reset/|/v/)[^/]+")
+
+
+def masked_path(path: str) -> str:
+    """`path` with the secret of a password reset link or a certificate check token replaced by `…`."""
+    return _SECRET_IN_PATH.sub(r"\1…", path)
 
 
 def _integer(value: object) -> int | None:
@@ -49,6 +60,7 @@ class GunicornLogger(glogging.Logger):
         if not self.access_log_enabled:
             return
         plain: dict[str, Any] = dict(self.atoms(resp, req, environ, request_time))
+        plain["U"] = masked_path(str(plain.get("U", "")))
         atoms = self.atoms_wrapper_class(plain)
         request_id = atoms[_REQUEST_ID_ATOM]
         fields = {

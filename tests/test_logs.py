@@ -3,6 +3,7 @@ logged in), one line per committed domain event with ids only, gunicorn's access
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -425,22 +427,40 @@ def test_serve_writes_access_lines_with_the_request_id(log_format: str, tmp_path
         )
     try:
         request_id = _request_id_of(f"http://127.0.0.1:{port}/healthz?email=eva@example.org", server)
+        for secret_path in ("/password/reset/reset-secret-4711", "/v/check-secret-4711"):
+            with contextlib.suppress(urllib.error.HTTPError):  # whatever it answers, its access line is written
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{secret_path}", timeout=10).close()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     output = errors.read_text()
     if log_format == "json":
         lines = _json_lines(output)  # gunicorn's own lines too: every line is JSON
-        [access] = [line for line in lines if line["logger"] == "gunicorn.access"]
+        access = next(line for line in lines if line["logger"] == "gunicorn.access")
         assert access["request_id"] == request_id
         assert (access["method"], access["path"], access["status"]) == ("GET", "/healthz", 200)
         assert access["message"].startswith('"GET /healthz" 200 ')
         assert any(line["logger"] == "gunicorn.error" for line in lines)
+        paths = {line["path"] for line in lines if line["logger"] == "gunicorn.access"}
+        assert {"/password/reset/…", "/v/…"} <= paths
     else:
-        [access] = [line for line in output.splitlines() if "gunicorn.access" in line]
+        access = next(line for line in output.splitlines() if "gunicorn.access" in line)
         assert f"[request={request_id}]" in access
         assert '"GET /healthz" 200' in access
+        assert "/password/reset/…" in output
+        assert "/v/…" in output
     assert "eva@example.org" not in output, "no query strings in the access log"
+    assert "secret-4711" not in output, "no secret from a path in the log"
+
+
+def test_the_secret_of_a_reset_link_or_a_check_token_is_masked_in_access_lines() -> None:
+    from audit.gunicorn_logger import masked_path
+
+    assert masked_path("/password/reset/abc123") == "/password/reset/…"
+    assert masked_path("/v/Zx9_token") == "/v/…"
+    assert masked_path("/v/Zx9_token/extra") == "/v/…/extra"
+    assert masked_path("/inspections/12/sections/UTE") == "/inspections/12/sections/UTE"
+    assert masked_path("/api/v1/inspections") == "/api/v1/inspections"
 
 
 def _request_id_of(url: str, server: subprocess.Popen[bytes]) -> str:
