@@ -56,6 +56,12 @@ class Settings:
     ratelimit_storage_uri: str = "memory://"
     #: How often one client address may open public certificate pages (Flask-Limiter notation).
     verify_rate_limit: str = "60 per minute"
+    #: The job queue's transport: empty for the embedded SQLite file `instance/queue.sqlite3` (one machine), or a
+    #: Redis URL (`redis://host:6379/1`) that every web server and `tryggahus worker` on any machine shares.
+    queue_url: str = ""
+    #: How long a worker holds a job without renewing its lease; a job whose worker stopped (killed, machine lost)
+    #: is run again once its lease has expired. The running worker renews it every third of this time.
+    job_lease_seconds: int = 60
     #: Extra Flask config (tests only), not read from the environment.
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
@@ -109,6 +115,13 @@ class Settings:
             )
         if address.query or address.fragment:
             raise SettingsError(f"{PREFIX}PUBLIC_BASE_URL must not have a query or a fragment")
+        if self.queue_url and urlsplit(self.queue_url).scheme not in {"redis", "rediss", "unix"}:
+            raise SettingsError(
+                f"{PREFIX}QUEUE_URL must be a Redis URL such as redis://127.0.0.1:6379/1 (or empty for the embedded "
+                f"queue), not a {urlsplit(self.queue_url).scheme or 'schemeless'!r} address"
+            )
+        if self.job_lease_seconds < 1:
+            raise SettingsError(f"{PREFIX}JOB_LEASE_SECONDS must be at least 1")
 
     def resolve_secret_key(self) -> str:
         """The configured secret, or (outside production) one generated once and kept in the instance folder."""
