@@ -185,10 +185,19 @@ class Worker:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def terminate(self) -> None:
-        """SIGTERM, as a service manager stops it: huey interrupts the running job and the worker exits."""
+        """SIGTERM, as a service manager stops it: huey interrupts the running job and the worker exits. Returns
+        once every process of the group is gone (a worker process may outlive the consumer by a moment)."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=15)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the worker's processes did not stop:\n{self.log_tail()}")
 
     def kill(self) -> None:
         """SIGKILL the worker and its worker processes at once: nothing of it runs any more, nothing is cleaned up."""

@@ -59,7 +59,7 @@ def site(database_kind: str, tmp_path: Path) -> Iterator[tuple[Flask, dict[str, 
     """An app on an empty database of its own, and the environment a worker process needs to share it (the same
     database, instance folder, so the embedded queue, and secret, which signs the queue's messages)."""
     with fresh_database(database_kind, tmp_path) as url:
-        env = {**app_environment(url, tmp_path), "TRYGGAHUS_JOB_LEASE_SECONDS": "2"}
+        env = app_environment(url, tmp_path)
         app = _app(env)
         try:
             yield app, env
@@ -277,6 +277,7 @@ def test_a_stopped_worker_gives_its_job_back_and_a_killed_one_loses_it_to_the_ne
     SIGKILLed with its whole process group once the job shows progress cannot clean up: the next worker's recovery
     finds the expired lease and runs the job again, to the last sign, every sign once."""
     app, env = site
+    env = {**env, "TRYGGAHUS_JOB_LEASE_SECONDS": "3"}  # the killed worker's lease expires soon after the kill
     setup = print_setup(app, signs=1, copies=60)
     client = app.test_client()
     login(client, setup.manager_email)
