@@ -451,8 +451,9 @@ def worker_command(workers: int, worker_type: str, name: str | None, periodic: b
     """Run jobs from the queue (the embedded SQLite queue, or Redis with TRYGGAHUS_QUEUE_URL).
 
     Like `serve`, the command builds no app itself: each worker process builds its own on its first job. Run any
-    number of these on any machines that share the database and the Redis queue; SIGINT waits for running jobs,
-    SIGTERM interrupts them (they are queued again).
+    number of these on any machines that share the database and the Redis queue. SIGINT waits for running jobs;
+    SIGTERM interrupts them: a process worker's job is queued again at once, a thread worker's once its lease has
+    expired.
     """
     from audit.jobs.queue import JobQueue, consume
 
