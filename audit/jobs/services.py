@@ -49,6 +49,8 @@ class Claim:
     kind: str
     params: dict[str, Any]
     organisation_id: int | None
+    #: Who asked for the job (none for the app's own housekeeping).
+    created_by_id: int | None
 
 
 def create_job(
@@ -136,9 +138,9 @@ def claim(engine: Engine, job_id: int, worker: str, lease: timedelta) -> Claim |
         if changed != 1:
             return None
         row = connection.execute(
-            select(Job.attempts, Job.kind, Job.params, Job.organisation_id).where(Job.id == job_id)
+            select(Job.attempts, Job.kind, Job.params, Job.organisation_id, Job.created_by_id).where(Job.id == job_id)
         ).one()
-    return Claim(job_id, worker, row.attempts, row.kind, row.params, row.organisation_id)
+    return Claim(job_id, worker, row.attempts, row.kind, row.params, row.organisation_id, row.created_by_id)
 
 
 def _write(engine: Engine, claim: Claim, **values: Any) -> bool:
