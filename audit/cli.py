@@ -451,12 +451,31 @@ def storage_migrate(target: str, source: str | None, areas: tuple[str, ...], rep
         sys.exit(1)
 
 
+def _settings() -> Any:
+    """The settings for a command that builds no app itself (serve, worker): a missing production secret stops it
+    here, not in every worker."""
+    from audit.settings import Settings
+
+    try:
+        settings = Settings.from_env()
+        settings.resolve_secret_key()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    return settings
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-def serve_command(host: str, port: int, workers: int) -> None:
-    """Serve the app with gunicorn.
+@click.option(
+    "--job-worker/--no-job-worker",
+    default=True,
+    show_default=True,
+    help="On the embedded queue (no TRYGGAHUS_QUEUE_URL), also run one job worker beside the server, stopped with it.",
+)
+def serve_command(host: str, port: int, workers: int, job_worker: bool) -> None:
+    """Serve the app with gunicorn (and, on the embedded queue, a job worker beside it).
 
     The command loads no app itself: every gunicorn worker builds its own in `load()`, outside any application
     context, so each request pushes its own context and `flask.g` (exactly as under `gunicorn wsgi:app`). An app
@@ -466,13 +485,8 @@ def serve_command(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from audit.gunicorn_logger import ACCESS_LOG_FORMAT, GunicornLogger
-    from audit.settings import Settings
 
-    try:
-        settings = Settings.from_env()
-        settings.resolve_secret_key()  # a missing production secret stops the command here, not in every worker
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = _settings()
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
@@ -489,8 +503,73 @@ def serve_command(host: str, port: int, workers: int) -> None:
 
             return create_app(settings)
 
+    # With Redis the workers are `tryggahus worker` processes of their own, on any machine.
+    worker = _start_job_worker() if job_worker and not settings.queue_url else None
     click.echo(f"Trygga hus on http://{host}:{port}/")
-    _Server().run()
+    try:
+        _Server().run()
+    finally:
+        if worker is not None:
+            _stop_job_worker(worker)
+
+
+def _die_with_parent() -> None:
+    """In the job worker before it runs (Linux): SIGTERM when the serving process dies, even by SIGKILL."""
+    import contextlib
+    import ctypes
+    import signal
+
+    # Not Linux: the worker is stopped in serve's `finally` only.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+
+
+def _start_job_worker() -> Any:
+    import subprocess
+
+    command = [sys.executable, "-m", "audit", "worker", "--workers", "1"]
+    return subprocess.Popen(command, preexec_fn=_die_with_parent)  # noqa: S603 (our own command)
+
+
+def _stop_job_worker(worker: Any) -> None:
+    """SIGTERM: huey interrupts a running job, which is queued again and runs at the next start."""
+    import subprocess
+
+    worker.terminate()
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait(timeout=5)
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Jobs run at once.")
+@click.option(
+    "--worker-type",
+    type=click.Choice(["process", "thread"]),
+    default="process",
+    show_default=True,
+    help="Processes (one job cannot slow another, each builds its own app) or threads in this process.",
+)
+@click.option("--name", default=None, help="Recorded on the jobs this worker runs (default: the host's name).")
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Also schedule the periodic tasks: recovering jobs whose worker stopped (every minute), the daily clean-up.",
+)
+def worker_command(workers: int, worker_type: str, name: str | None, periodic: bool) -> None:
+    """Run jobs from the queue (the embedded SQLite queue, or Redis with TRYGGAHUS_QUEUE_URL).
+
+    Like `serve`, the command builds no app itself: each worker process builds its own on its first job. Run any
+    number of these on any machines that share the database and the Redis queue. SIGINT waits for running jobs;
+    SIGTERM interrupts them: a process worker's job is queued again at once, a thread worker's once its lease has
+    expired.
+    """
+    from audit.jobs.queue import JobQueue, consume
+
+    consume(JobQueue(_settings(), worker=name), workers=workers, worker_type=worker_type, periodic=periodic)
 
 
 COMMANDS: list[click.Command] = [
@@ -541,5 +620,6 @@ def cli(ctx: click.Context) -> None:
         ctx.with_resource(log_context(command_id=uuid.uuid4().hex))
 
 
-# Not an app command: the app must be built in each gunicorn worker, never in this process (see serve_command).
+# Not app commands: the app must be built in each gunicorn or job worker, never in this process (see serve_command).
 cli.add_command(serve_command)
+cli.add_command(worker_command)

@@ -91,6 +91,12 @@ class Settings:
     log_level: str = "INFO"
     #: How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none, the headers are ignored).
     proxy_hops: int = 0
+    #: The job queue's transport: empty for the embedded SQLite file `instance/queue.sqlite3` (one machine), or a
+    #: Redis URL (`redis://host:6379/1`) that every web server and `tryggahus worker` on any machine shares.
+    queue_url: str = ""
+    #: How long a worker holds a job without renewing its lease; a job whose worker stopped (killed, machine lost)
+    #: is run again once its lease has expired. The running worker renews it every third of this time.
+    job_lease_seconds: int = 60
     #: Extra Flask config (tests only), not read from the environment.
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
@@ -161,6 +167,14 @@ class Settings:
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
         if not 0 <= self.proxy_hops <= MAX_PROXY_HOPS:
             raise SettingsError(f"{PREFIX}PROXY_HOPS must be a number of proxies from 0 to {MAX_PROXY_HOPS}")
+
+        if self.queue_url and urlsplit(self.queue_url).scheme not in {"redis", "rediss", "unix"}:
+            raise SettingsError(
+                f"{PREFIX}QUEUE_URL must be a Redis URL such as redis://127.0.0.1:6379/1 (or empty for the embedded "
+                f"queue), not a {urlsplit(self.queue_url).scheme or 'schemeless'!r} address"
+            )
+        if self.job_lease_seconds < 1:
+            raise SettingsError(f"{PREFIX}JOB_LEASE_SECONDS must be at least 1")
 
     def _check_storage(self) -> None:
         if self.storage not in {"local", "s3"}:

@@ -16,12 +16,15 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
 from audit.accounts.models import Organisation, Role, User
-from audit.certificates.batch import read_output, save_output
-from audit.certificates.models import BatchFormat, BatchJob
+from audit.certificates.jobs import PRINT_SIGNS
+from audit.certificates.models import BatchFormat
 from audit.checklists.models import ChecklistVersion
+from audit.database import utcnow
 from audit.demo import demo_photo
 from audit.inspections.models import Inspection, InspectionKind
 from audit.inspections.services import start_inspection, submit_inspection
+from audit.jobs.models import Job, JobStatus
+from audit.jobs.results import read_result, store_result
 from audit.photos.services import add_photo, photo_store
 from audit.settings import Settings, SettingsError
 from audit.storage.base import new_key
@@ -159,12 +162,19 @@ def test_a_batch_output_is_kept_on_s3_and_downloaded_through_the_app(
     create_member: Callable[..., User],
 ) -> None:
     manager = create_member(Role.manager, email="s3-batch@test.example")
-    name = save_output(b"%PDF-1.7 signs", BatchFormat.pdf)
-    job = BatchJob(organisation_id=org.id, created_by_id=manager.id, format=BatchFormat.pdf, params={}, errors=[])
+    name = store_result(b"%PDF-1.7 signs", "pdf")
+    now = utcnow()
+    job = Job(
+        kind=PRINT_SIGNS.name,
+        organisation_id=org.id,
+        created_by_id=manager.id,
+        status=JobStatus.finished,
+        params={"format": BatchFormat.pdf.value},
+        result_name=name,
+        started_at=now,
+        finished_at=now,
+    )
     session.add(job)
-    session.flush()
-    job.start(0)
-    job.finish(name, [])
     session.flush()
     login(client, manager.email)
 
@@ -174,7 +184,7 @@ def test_a_batch_output_is_kept_on_s3_and_downloaded_through_the_app(
     assert name.endswith(".pdf")
     assert download.status_code == 200
     assert download.data == b"%PDF-1.7 signs"
-    assert read_output(name) == b"%PDF-1.7 signs"
+    assert read_result(name) == b"%PDF-1.7 signs"
     app_store("batches").delete(name)
     assert client.get(f"/certificates/batch/{job.id}/download").status_code == 404
 
@@ -223,7 +233,7 @@ def test_storage_migrate_copies_verifies_and_finds_a_corrupted_copy(
         prefix = app.config["TRYGGAHUS"].s3_prefix
         inspector = create_member(Role.inspector, email="s3-migrate@test.example")
         photo = add_photo(session, inspector, create_inspection(inspector=inspector), PF, demo_photo("moved"))
-        batch = save_output(b"PK zip of signs", BatchFormat.zip)
+        batch = store_result(b"PK zip of signs", "zip")
         (tmp_path / "instance" / "batches" / batch).with_name(".upload-x.part").write_bytes(b"half")
         local_files = {
             "photos/" + key: photo_store().read(key) for key in (photo.file_path, photo.thumbnail_path)
