@@ -173,7 +173,7 @@ def purge_command(dry_run: bool, grace_hours: int) -> None:
     click.echo(
         f"{sum(counts.values())} {'to remove' if dry_run else 'removed'} (files older than {grace_hours} h, "
         f"idempotency records older than {settings.idempotency_retention_days} days, login records older than "
-        f"{settings.login_record_retention_days} days)"
+        f"{settings.login_record_retention_days} days, jobs ended over {settings.job_retention_days} days ago)"
     )
 
 

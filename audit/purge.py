@@ -55,6 +55,7 @@ def cleanups() -> list[Cleanup]:
     """Every clean-up, in the order they run; each domain keeps its own function, this only wires them."""
     from audit.accounts.cleanup import ended_login_sessions, old_login_throttles, spent_password_resets
     from audit.api.cleanup import expired_idempotency_records
+    from audit.jobs.cleanup import finished_jobs
     from audit.photos.cleanup import orphan_photo_files
 
     def idempotency(settings: Settings, _grace: timedelta) -> timedelta:
@@ -63,12 +64,16 @@ def cleanups() -> list[Cleanup]:
     def login_records(settings: Settings, _grace: timedelta) -> timedelta:
         return timedelta(days=settings.login_record_retention_days)
 
+    def jobs(settings: Settings, _grace: timedelta) -> timedelta:
+        return timedelta(days=settings.job_retention_days)
+
     return [
         Cleanup("photos", orphan_photo_files, _grace),
         Cleanup("idempotency records", expired_idempotency_records, idempotency),
         Cleanup("login throttles", old_login_throttles, login_records),
         Cleanup("login sessions", ended_login_sessions, login_records),
         Cleanup("password reset links", spent_password_resets, login_records),
+        Cleanup("jobs", finished_jobs, jobs),
     ]
 
 

@@ -85,6 +85,8 @@ class Settings:
     idempotency_retention_days: int = 30
     #: How long failed-login counters, ended login sessions and spent password reset links are kept, in days.
     login_record_retention_days: int = 30
+    #: How long a finished or failed job's row and its file (a batch of signs, an export) are kept, in days.
+    job_retention_days: int = 14
     #: "json" (one JSON object a line) or "text" (readable lines); empty means JSON in production, text otherwise.
     log_format: str = ""
     #: The least severe level the app's own loggers (`audit.*`) write: DEBUG, INFO, WARNING or ERROR.
@@ -148,9 +150,10 @@ class Settings:
             )
         if not 100 <= self.pdf_timeout_ms <= 25_000:
             raise SettingsError(f"{PREFIX}PDF_TIMEOUT_MS must be between 100 and 25000 (below gunicorn's 30 s timeout)")
-        if self.idempotency_retention_days < 1 or self.login_record_retention_days < 1:
+        if min(self.idempotency_retention_days, self.login_record_retention_days, self.job_retention_days) < 1:
             raise SettingsError(
-                f"{PREFIX}IDEMPOTENCY_RETENTION_DAYS and {PREFIX}LOGIN_RECORD_RETENTION_DAYS must be at least 1"
+                f"{PREFIX}IDEMPOTENCY_RETENTION_DAYS, {PREFIX}LOGIN_RECORD_RETENTION_DAYS and "
+                f"{PREFIX}JOB_RETENTION_DAYS must be at least 1"
             )
         self._check_storage()
         address = urlsplit(self.public_base_url)
