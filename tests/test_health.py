@@ -72,7 +72,7 @@ def test_healthz_and_readyz_need_no_login_even_for_a_logged_in_user(
 def test_readyz_runs_every_named_check(client: FlaskClient, statements: list[str]) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
+    assert response.json == {"status": "ok", "checks": {"database": "ok", "storage": "ok", "queue": "ok"}}
     assert response.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in response.headers
     queries = [s.strip().upper() for s in statements if s.strip().upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}]
@@ -85,7 +85,7 @@ def test_readyz_names_an_unreachable_database_with_503(tmp_path: Path, caplog: p
     assert response.status_code == 503
     assert response.json == {
         "status": "unavailable",
-        "checks": {"database": "failed", "storage": "ok"},
+        "checks": {"database": "failed", "storage": "ok", "queue": "ok"},
         "failed": ["database"],
     }
     assert "Traceback" not in response.get_data(as_text=True)
@@ -109,8 +109,22 @@ def test_readyz_names_storage_that_takes_no_file(tmp_path: Path) -> None:
     )
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
-    assert response.json["checks"] == {"database": "ok", "storage": "failed"}
+    assert response.json["checks"] == {"database": "ok", "storage": "failed", "queue": "ok"}
     assert response.json["failed"] == ["storage"]
+    app.extensions["tryggahus.database"].engine.dispose()
+
+
+def test_readyz_names_a_queue_that_does_not_answer(tmp_path: Path) -> None:
+    from tests.served_support import free_port
+
+    closed = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    app = create_app(
+        Settings(instance_path=tmp_path, secret_key="s" * 32, queue_url=closed, overrides={"TESTING": True})
+    )
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"] == {"database": "ok", "storage": "ok", "queue": "failed"}
+    assert response.json["failed"] == ["queue"]
     app.extensions["tryggahus.database"].engine.dispose()
 
 

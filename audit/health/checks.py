@@ -1,10 +1,10 @@
 """Readiness: a list of named checks of what serving needs, each of which raises when it is not there.
 
-The app starts with two, `database` (the database answers `SELECT 1`) and `storage` (the instance folder takes a new
-file, and the file stores of photos and batch outputs can be used: local folders writable, or the S3 bucket).
-Another part adds its own when it is set up, with the same call:
+The app starts with three: `database` (the database answers `SELECT 1`), `storage` (the instance folder takes a
+new file, and the file stores of photos and batch outputs can be used: local folders writable, or the S3 bucket)
+and `queue` (the job queue's Redis or embedded SQLite file answers). Another part adds its own with the same call:
 
-    add_readiness_check(app, "queue", lambda app: ping_the_queue())
+    add_readiness_check(app, "search", lambda app: ping_the_search_index())
 
 and a check added under a name that exists replaces it.
 """
@@ -84,5 +84,8 @@ def storage_writable(app: Flask) -> None:
 
 
 def init_readiness(app: Flask) -> None:
+    from audit.jobs.queue import queue_answers
+
     add_readiness_check(app, "database", database_answers)
     add_readiness_check(app, "storage", storage_writable)
+    add_readiness_check(app, "queue", queue_answers)

@@ -129,6 +129,11 @@ def queue_for(app: Flask) -> JobQueue:
     return queue
 
 
+def queue_answers(app: Flask) -> None:
+    """Readiness: the queue's storage answers (Redis, or the embedded SQLite file), so a job sent now is kept."""
+    queue_for(app).huey.pending_count()
+
+
 def send_after_commit(session: Session, job_id: int) -> None:
     """Send the job's id once the transaction that created it has committed (never for a rolled-back one).
 
