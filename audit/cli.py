@@ -167,9 +167,10 @@ def _add_portfolio(scale: int) -> None:
             summary = add_to_demo(connection, scale, progress)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
+    areas = f"{summary.areas:,} area{'' if summary.areas == 1 else 's'}"
     click.echo(
-        f"Portfolio added in {time.monotonic() - began:.0f} s: {summary.buildings:,} buildings in "
-        f"{summary.areas:,} areas, {summary.inspections:,} inspections with {summary.answers:,} answers, "
+        f"Portfolio added in {time.monotonic() - began:.0f} s: {summary.buildings:,} buildings in {areas}, "
+        f"{summary.inspections:,} inspections with {summary.answers:,} answers, "
         f"{summary.tasks:,} tasks, {summary.certificates:,} certificates, {summary.photos:,} photos"
     )
 

@@ -170,9 +170,7 @@ def test_a_manager_opens_every_page_of_the_portfolio(
         f"/certificates/{certificate.id}",
         f"/tasks/{task.id}",
     ]
-    paths += [
-        f"/inspections/{i.id}/result" if i.score_card else f"/inspections/{i.id}" for i in inspections[:10]
-    ]
+    paths += [f"/inspections/{i.id}/result" if i.score_card else f"/inspections/{i.id}" for i in inspections[:10]]
     for path in paths:
         response = client.get(path)
         assert response.status_code == 200, path
