@@ -12,7 +12,7 @@ handful of answer patterns per set of building features and reused. Follow-ups c
 picks. Tasks come from the failed answers of approved inspections, in every state, one unfinished task per item
 and building. Certificates are valid, expiring, expired, revoked and superseded in proportion; every stored sign
 is the same small real PDF made once by the caller (so its printed number is only right for the first). Photos
-are real small JPEG files in the photo store (`PhotoStore.save`), one pair per photo row; they are written before
+are real small JPEG files in the photo store (its `save`), one pair per photo row; they are written before
 the transaction commits, so a run that fails leaves files that `tryggahus purge` removes. Task histories (task
 events) are not generated: each task's page shows an empty history.
 
@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import Connection, Table, func, insert, select, text, update
 
@@ -48,7 +48,6 @@ from audit.inspections.answers import AnswerInput, AnswerResult, check_answer
 from audit.inspections.models import Answer, Inspection, InspectionKind, InspectionStatus
 from audit.inspections.scoring import Response, score
 from audit.photos.models import Photo
-from audit.photos.storage import PhotoStore
 from audit.remediation.follow_up import follow_up_items, restricted
 from audit.remediation.models import FollowUp, RemediationTask
 from audit.remediation.workflow import TaskStatus
@@ -71,6 +70,12 @@ STREET_ENDINGS = ("vägen", "gatan", "stråket", "gränd", "backe")
 #: The sets of features buildings have: the demo's ten, so each kind of building recurs.
 FEATURE_SETS: tuple[frozenset[Feature], ...] = tuple(frozenset(spec["features"]) for spec in BUILDINGS)
 COMMENT = "Brist noterad vid besiktningen; se foto."
+
+
+class FileSaver(Protocol):
+    """What the generator needs of the photo store (`audit.photos.services.photo_store()`)."""
+
+    def save(self, data: bytes, suffix: str = ".jpg") -> str: ...
 
 
 @dataclass(frozen=True)
@@ -284,7 +289,7 @@ class Setting:
     sign_sha256: str
     public_base_url: str
     photos: PhotoFiles | None
-    store: PhotoStore | None
+    store: FileSaver | None
 
 
 def add_portfolio(
@@ -298,7 +303,7 @@ def add_portfolio(
     public_base_url: str,
     today: date,
     photos: PhotoFiles | None = None,
-    store: PhotoStore | None = None,
+    store: FileSaver | None = None,
     seed: int = 2026,
     progress: Any = None,
     first: int = 0,
@@ -912,6 +917,7 @@ def add_to_demo(connection: Connection, scale: int, progress: Any = None) -> Sum
     from audit.certificates.status import today_in_sweden
     from audit.checklists.models import ChecklistVersion, checklist_from_content
     from audit.demo import CHECKLIST_KEY, DEMO_SLUG
+    from audit.photos.services import photo_store
 
     settings = current_app.config["TRYGGAHUS"]
     organisation = connection.execute(
@@ -935,6 +941,6 @@ def add_to_demo(connection: Connection, scale: int, progress: Any = None) -> Sum
         public_base_url=base_url,
         today=today,
         photos=sample_photo(settings.max_photo_bytes),
-        store=PhotoStore(settings.photo_root),
+        store=photo_store(),
         progress=progress,
     )
