@@ -43,7 +43,9 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
 
 ## Throughput and latency of autosave and a section page against a trivial endpoint, under gunicorn on loopback;
-## then the certificate and report PDFs against a minimal WeasyPrint document, in-process.
+## then the certificate and report PDFs against a minimal WeasyPrint document, in-process; then (PostgreSQL only)
+## the manager's pages, autosave and the section page with a portfolio of 10,000 buildings.
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/pdf.py
+	$(BIN)/python bench/portfolio.py

@@ -131,8 +131,14 @@ def init_command() -> None:
 
 
 @click.command("demo")
+@click.option(
+    "--scale",
+    type=click.IntRange(1, 100_000),
+    default=None,
+    help="Also add a portfolio of this many buildings (10,000: 50 areas, 50,000 inspections, 100,000 tasks).",
+)
 @with_appcontext
-def demo_command() -> None:
+def demo_command(scale: int | None) -> None:
     """Create the demo organisation with users, areas, buildings and inspections."""
     from audit.demo import create_demo
 
@@ -141,6 +147,33 @@ def demo_command() -> None:
     click.echo("Demo organisation 'demo' created. Log in with:")
     for account in accounts:
         click.echo(f"  {account.role:<11} {account.email:<30} {account.password}")
+    if scale is not None:
+        _add_portfolio(scale)
+
+
+def _add_portfolio(scale: int) -> None:
+    """The portfolio in one transaction: all of it, or nothing."""
+    import time
+
+    from audit.extensions import db
+    from audit.portfolio import add_to_demo
+
+    began = time.monotonic()
+
+    def progress(done: int) -> None:
+        click.echo(f"  {done:,} of {scale:,} buildings ({time.monotonic() - began:.0f} s)", err=True)
+
+    with _database_errors(), db.engine.begin() as connection:
+        try:
+            summary = add_to_demo(connection, scale, progress)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    areas = f"{summary.areas:,} area{'' if summary.areas == 1 else 's'}"
+    click.echo(
+        f"Portfolio added in {time.monotonic() - began:.0f} s: {summary.buildings:,} buildings in {areas}, "
+        f"{summary.inspections:,} inspections with {summary.answers:,} answers, "
+        f"{summary.tasks:,} tasks, {summary.certificates:,} certificates, {summary.photos:,} photos"
+    )
 
 
 @click.command("purge")

@@ -59,3 +59,12 @@ def same_site_path(target: str | None) -> str | None:
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
+
+
+#: The highest page number a list accepts (a larger one shows the last page).
+MAX_PAGE = 100_000
+
+
+def page_number(raw: object) -> int:
+    """A list's page from the query string: 1 for anything that is not a page number."""
+    return min(bounded_id(raw) or 1, MAX_PAGE)

@@ -147,14 +147,14 @@ def app_environment(folder: Path, database_url: str) -> dict[str, str]:
     return env
 
 
-def tryggahus(env: dict[str, str], *args: str) -> str:
+def tryggahus(env: dict[str, str], *args: str, timeout: float = SETUP_TIMEOUT) -> str:
     result = subprocess.run(  # noqa: S603  (our own console script, fixed arguments)
         [str(BIN / "tryggahus"), *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=SETUP_TIMEOUT,
+        timeout=timeout,
         check=False,
     )
     if result.returncode != 0:
@@ -472,8 +472,10 @@ def add_task_load(database_url: str, count: int = TASK_LOAD) -> None:
         engine.dispose()
 
 
-def prepare(port: int, token: str) -> Fixture:
-    status, listing = json_request(port, "GET", "/api/v1/buildings", token)
+def prepare(port: int, token: str, search: str | None = None) -> Fixture:
+    """A draft of the building with the most features (of those whose name or address contains `search`)."""
+    query = f"?{urlencode({'q': search})}" if search else ""
+    status, listing = json_request(port, "GET", f"/api/v1/buildings{query}", token)
     if status != 200 or not listing["buildings"]:
         raise BenchBroken(f"GET /api/v1/buildings answered {status}")
     building = max(listing["buildings"], key=lambda b: len(b["features"]))  # the building with the most to inspect

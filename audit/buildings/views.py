@@ -17,10 +17,12 @@ from audit.access import ADMINS, STAFF, allow, get_scoped_or_404
 from audit.buildings.features import Feature
 from audit.buildings.forms import AreaForm, BuildingForm
 from audit.buildings.models import Area, Building
-from audit.buildings.services import buildings_overview, create_area, create_building, update_building
+from audit.buildings.services import buildings_page, create_area, create_building, update_building
 from audit.extensions import db
 from audit.inspections.models import Inspection, InspectionStatus
 from audit.labels import label
+from audit.remediation.views import preload_building_tasks
+from audit.urls import bounded_id, page_number
 
 bp = Blueprint("buildings", __name__, url_prefix="/buildings")
 
@@ -29,10 +31,15 @@ bp = Blueprint("buildings", __name__, url_prefix="/buildings")
 @allow(STAFF)
 def index() -> ResponseReturnValue:
     search = request.args.get("q", "")[:100]
-    rows = buildings_overview(db.session, current_user.organisation_id, search)
-    rows.sort(key=lambda row: (row[0].area.name if row[0].area else "~", row[0].name))
-    groups = [(area, list(items)) for area, items in groupby(rows, key=lambda row: row[0].area)]
-    return render_template("buildings/index.html", groups=groups, search=search, total=len(rows))
+    area_id = bounded_id(request.args.get("area"))
+    organisation_id = current_user.organisation_id
+    page = buildings_page(db.session, organisation_id, search, area_id, page_number(request.args.get("page")))
+    preload_building_tasks([building.id for building, _inspection in page.rows])
+    groups = [(area, list(items)) for area, items in groupby(page.rows, key=lambda row: row[0].area)]
+    areas = db.session.scalars(select(Area).where(Area.organisation_id == organisation_id).order_by(Area.name))
+    return render_template(
+        "buildings/index.html", groups=groups, search=search, area_id=area_id, areas=list(areas), page=page
+    )
 
 
 @bp.get("/<int:building_id>")

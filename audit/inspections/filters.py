@@ -6,12 +6,12 @@ Unknown or malformed values are ignored rather than refused, as in the task list
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TypeVar
 
 from audit.inspections.models import InspectionStatus
-from audit.urls import bounded_id
+from audit.urls import bounded_id, page_number
 
 
 class Verdict(StrEnum):
@@ -39,6 +39,7 @@ class InspectionFilter:
     building_id: int | None = None
     inspector_id: int | None = None
     verdict: Verdict | None = None
+    page: int = 1
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> InspectionFilter:
@@ -48,8 +49,20 @@ class InspectionFilter:
             building_id=bounded_id(args.get("building")),
             inspector_id=bounded_id(args.get("inspector")),
             verdict=_member(Verdict, args.get("verdict")),
+            page=page_number(args.get("page")),
         )
 
     @property
     def narrowed(self) -> bool:
-        return self != InspectionFilter()
+        return replace(self, page=1) != InspectionFilter()
+
+    def to_args(self, page: int) -> dict[str, str | int]:
+        """The query string of this filter on another page."""
+        values = {
+            "status": self.status,
+            "area": self.area_id,
+            "building": self.building_id,
+            "inspector": self.inspector_id,
+            "verdict": self.verdict,
+        }
+        return {name: str(value) for name, value in values.items() if value is not None} | {"page": page}

@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Text,
@@ -88,6 +89,9 @@ class Inspection(Base):
             name="only_discarded_has_discard",
         ),
         CheckConstraint("score_total IS NULL OR (score_total >= 0 AND score_total <= 1)", name="score_range"),
+        #: The inspection list's pages, newest first, of every status or one (migration 0012).
+        Index("ix_inspections_organisation_id_id", "organisation_id", "id"),
+        Index("ix_inspections_organisation_id_status_id", "organisation_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

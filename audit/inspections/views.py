@@ -27,7 +27,7 @@ from audit.inspections.findings import findings
 from audit.inspections.forms import DiscardForm, ReturnForm, ReviewForm, StartInspectionForm, SubmitForm
 from audit.inspections.fragments import item_fragments, section_fragments
 from audit.inspections.models import AnswerResult, Inspection, InspectionKind, InspectionStatus
-from audit.inspections.queries import LIST_LIMIT, filter_choices, list_inspections
+from audit.inspections.queries import filter_choices, list_inspections
 from audit.inspections.scoring import score
 from audit.inspections.services import (
     AnswerInput,
@@ -132,12 +132,11 @@ def index() -> ResponseReturnValue:
     organisation_id = current_user.organisation_id
     return render_template(
         "inspections/index.html",
-        inspections=list_inspections(db.session, organisation_id, chosen),
+        page=list_inspections(db.session, organisation_id, chosen),
         chosen=chosen,
-        choices=filter_choices(db.session, organisation_id),
+        choices=filter_choices(db.session, organisation_id, chosen),
         statuses=list(InspectionStatus),
         verdicts=list(Verdict),
-        limit=LIST_LIMIT,
     )
 
 

@@ -3,16 +3,16 @@ certificates that expire soon. A fixed number of queries, whatever the number of
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, aliased, joinedload, lazyload
 
 from audit.buildings.models import Building
 from audit.certificates.models import Certificate, CertificateRevocation
-from audit.certificates.status import CertificateStatus, certificate_status
+from audit.certificates.status import CertificateStatus
 from audit.remediation.queries import building_task_counts
 
 #: How far ahead the dashboard warns about certificates running out.
@@ -36,47 +36,84 @@ class BuildingRow:
 
 @dataclass(frozen=True)
 class CertificationOverview:
+    #: One page of the organisation's buildings, by name.
     buildings: list[BuildingRow]
     #: state → number of buildings, in a fixed order.
     by_state: dict[str, int]
-    #: Valid certificates whose last day falls within EXPIRY_WINDOW, soonest first.
+    #: The first EXPIRING_SHOWN valid certificates whose last day falls within EXPIRY_WINDOW, soonest first.
     expiring: list[Certificate]
+    #: How many there are in all.
+    expiring_total: int
+    page: int
+    pages: int
 
 
 _S = CertificateStatus
 STATES = (_S.valid.value, _S.expired.value, _S.revoked.value, NOT_CERTIFIED)
+#: Buildings on a page of the dashboard's table; expiring certificates listed at most.
+PAGE_SIZE = 50
+EXPIRING_SHOWN = 50
 
 
-def certification_overview(session: Session, organisation_id: int, today: date) -> CertificationOverview:
-    latest = (
-        select(func.max(Certificate.id))
-        .where(Certificate.organisation_id == organisation_id)
-        .group_by(Certificate.building_id)
-        .scalar_subquery()
+def _current_certificates(organisation_id: int, today: date) -> Any:
+    """Each certified building's latest certificate (the one no newer certificate supersedes) and its state, as
+    `certificate_status` says it."""
+    newer = aliased(Certificate, name="newer")
+    state = case(
+        (CertificateRevocation.certificate_id.is_not(None), _S.revoked.value),
+        (Certificate.valid_until < today, _S.expired.value),
+        else_=_S.valid.value,
+    ).label("state")
+    return (
+        select(
+            Certificate.building_id,
+            Certificate.number,
+            Certificate.valid_until,
+            CertificateRevocation.revoked_at,
+            state,
+        )
+        .outerjoin(CertificateRevocation, CertificateRevocation.certificate_id == Certificate.id)
+        .outerjoin(newer, newer.supersedes_id == Certificate.id)
+        .where(Certificate.organisation_id == organisation_id, newer.id.is_(None))
+        .subquery("current_certificate")
+    )
+
+
+def certification_overview(
+    session: Session, organisation_id: int, today: date, page: int = 1, page_size: int = PAGE_SIZE
+) -> CertificationOverview:
+    """Buildings by certification state, one page of buildings with their latest certificate and open tasks, and
+    the certificates expiring soon: a fixed number of statements, whatever the size of the portfolio (grouped
+    counts over the certificates, and only the page's buildings joined with theirs)."""
+    current = _current_certificates(organisation_id, today)
+    grouped = select(current.c.state, func.count()).group_by(current.c.state)
+    tally = {str(state): int(count) for state, count in session.execute(grouped)}
+    total = session.scalar(select(func.count(Building.id)).where(Building.organisation_id == organisation_id)) or 0
+    tally[NOT_CERTIFIED] = total - sum(tally.values())
+    pages = max(1, -(-total // page_size))
+    page = min(max(page, 1), pages)
+    shown_ids = (
+        select(Building.id)
+        .where(Building.organisation_id == organisation_id)
+        .order_by(Building.name, Building.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+        .subquery("shown")
     )
     rows = session.execute(
-        select(Building, Certificate.number, Certificate.valid_until, CertificateRevocation.revoked_at)
-        .outerjoin(Certificate, (Certificate.building_id == Building.id) & Certificate.id.in_(latest))
-        .outerjoin(CertificateRevocation, CertificateRevocation.certificate_id == Certificate.id)
-        .where(Building.organisation_id == organisation_id)
-        .options(selectinload(Building.area))
-        .order_by(Building.name)
+        select(Building, current.c.number, current.c.valid_until, current.c.revoked_at, current.c.state)
+        .join(shown_ids, shown_ids.c.id == Building.id)
+        .outerjoin(current, current.c.building_id == Building.id)
+        .options(joinedload(Building.area), lazyload(Building.feature_rows))
+        .order_by(Building.name, Building.id)
     ).all()
-    counts = building_task_counts(session, organisation_id, today)
-    buildings = []
-    for building, number, valid_until, revoked_at in rows:
-        state = (
-            NOT_CERTIFIED
-            if number is None
-            else certificate_status(
-                valid_until=valid_until, revoked=revoked_at is not None, superseded=False, today=today
-            ).value
-        )
-        open_, overdue = counts.get(building.id, (0, 0))
-        buildings.append(BuildingRow(building, state, number, valid_until, revoked_at, open_, overdue))
-    tally = Counter(row.state for row in buildings)
+    counts = building_task_counts(session, organisation_id, today, [row[0].id for row in rows])
+    buildings = [
+        BuildingRow(building, state or NOT_CERTIFIED, number, valid_until, revoked_at, *counts.get(building.id, (0, 0)))
+        for building, number, valid_until, revoked_at, state in rows
+    ]
     newer = aliased(Certificate)
-    expiring = session.scalars(
+    expiring = (
         select(Certificate)
         .outerjoin(CertificateRevocation, CertificateRevocation.certificate_id == Certificate.id)
         .outerjoin(newer, newer.supersedes_id == Certificate.id)
@@ -87,7 +124,13 @@ def certification_overview(session: Session, organisation_id: int, today: date) 
             CertificateRevocation.certificate_id.is_(None),
             newer.id.is_(None),
         )
-        .options(selectinload(Certificate.building))
+    )
+    expiring_total = session.scalar(expiring.with_only_columns(func.count(Certificate.id))) or 0
+    shown = session.scalars(
+        expiring.options(joinedload(Certificate.building).lazyload(Building.feature_rows))
         .order_by(Certificate.valid_until, Certificate.number)
+        .limit(EXPIRING_SHOWN)
     ).all()
-    return CertificationOverview(buildings, {state: tally.get(state, 0) for state in STATES}, list(expiring))
+    return CertificationOverview(
+        buildings, {key: tally.get(key, 0) for key in STATES}, list(shown), expiring_total, page, pages
+    )

@@ -48,6 +48,17 @@ class RemediationTask(Base):
             postgresql_where=text("status <> 'verified'"),
         ),
         Index("ix_remediation_tasks_organisation_id_status_due_date", "organisation_id", "status", "due_date"),
+        #: The portfolio's pages (migration 0012): the list by due date, counts per building and area, the trend.
+        Index("ix_remediation_tasks_organisation_id_due_date", "organisation_id", "due_date", "id"),
+        Index(
+            "ix_remediation_tasks_organisation_id_status_building_id",
+            "organisation_id",
+            "status",
+            "building_id",
+            "due_date",
+        ),
+        Index("ix_remediation_tasks_organisation_id_created_at", "organisation_id", "created_at"),
+        Index("ix_remediation_tasks_organisation_id_verified_at", "organisation_id", "verified_at"),
         CheckConstraint(
             "status NOT IN ('done', 'verified') OR completed_at IS NOT NULL OR verified_by_inspection_id IS NOT NULL",
             name="done_has_completion",

@@ -6,6 +6,7 @@ grouped count for the status tabs, one page of rows with their building, area an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -150,13 +151,19 @@ def all_tasks(
     return list(session.scalars(query.limit(limit)))
 
 
-def building_task_counts(session: Session, organisation_id: int, today: date) -> dict[int, tuple[int, int]]:
-    """building id → (open tasks, overdue tasks), open meaning not finished (open or in progress)."""
-    rows = session.execute(
+def building_task_counts(
+    session: Session, organisation_id: int, today: date, building_ids: Sequence[int] | None = None
+) -> dict[int, tuple[int, int]]:
+    """building id → (open tasks, overdue tasks), open meaning not finished (open or in progress); of every
+    building, or only of `building_ids`."""
+    query = (
         select(T.building_id, func.count(), func.sum(case((T.due_date < today, 1), else_=0)))
         .where(T.organisation_id == organisation_id, T.status.in_(ACTIVE))
         .group_by(T.building_id)
-    ).all()
+    )
+    if building_ids is not None:
+        query = query.where(T.building_id.in_(building_ids))
+    rows = session.execute(query).all()
     return {building_id: (count, late or 0) for building_id, count, late in rows}
 
 
@@ -170,18 +177,30 @@ class AreaCount:
 
 
 def area_task_counts(session: Session, organisation_id: int, today: date) -> list[AreaCount]:
+    """Open, overdue and done tasks per area: counted per building first (from the index on organisation,
+    status, building and due date alone), then summed per area over the buildings."""
+    per_building = (
+        select(
+            T.building_id,
+            func.sum(case((T.status.in_(ACTIVE), 1), else_=0)).label("open"),
+            func.sum(case((overdue_condition(today), 1), else_=0)).label("late"),
+            func.sum(case((T.status == TaskStatus.done, 1), else_=0)).label("done"),
+        )
+        .where(T.organisation_id == organisation_id, T.status.in_((*ACTIVE, TaskStatus.done)))
+        .group_by(T.building_id)
+        .subquery("per_building")
+    )
     rows = session.execute(
         select(
             Area.id,
             Area.name,
-            func.sum(case((T.status.in_(ACTIVE), 1), else_=0)),
-            func.sum(case((overdue_condition(today), 1), else_=0)),
-            func.sum(case((T.status == TaskStatus.done, 1), else_=0)),
+            func.sum(per_building.c.open),
+            func.sum(per_building.c.late),
+            func.sum(per_building.c.done),
         )
-        .select_from(T)
-        .join(T.building)
+        .select_from(per_building)
+        .join(Building, Building.id == per_building.c.building_id)
         .outerjoin(Area, Area.id == Building.area_id)
-        .where(T.organisation_id == organisation_id, T.status != TaskStatus.verified)
         .group_by(Area.id, Area.name)
         .order_by(Area.name)
     ).all()
@@ -193,25 +212,34 @@ def _end_of_day(day: date) -> datetime:
 
 
 def open_task_trend(session: Session, organisation_id: int, today: date, weeks: int = 12) -> list[tuple[date, int]]:
-    """Unverified tasks at the end of each of the last `weeks` weeks (today last), in one query."""
+    """Unverified tasks at the end of each of the last `weeks` weeks (today last), in one statement.
+
+    Unverified at a moment = created before it, less verified before it (a task is verified after it is made).
+    Both are counted up to the first week's end over the index on organisation and creation (or verification),
+    and week by week only among the tasks made (or verified) since: a few weeks of rows, not every task.
+    """
     days = [today - timedelta(weeks=weeks - 1 - index) for index in range(weeks)]
-    columns = [
-        func.sum(
-            case(
-                (
-                    and_(
-                        T.created_at < _end_of_day(day),
-                        (T.verified_at.is_(None)) | (T.verified_at >= _end_of_day(day)),
-                    ),
-                    1,
-                ),
-                else_=0,
-            )
-        )
-        for day in days
-    ]
-    counts = session.execute(select(*columns).where(T.organisation_id == organisation_id)).one()
-    return [(day, count or 0) for day, count in zip(days, counts, strict=True)]
+    first, later = _end_of_day(days[0]), [_end_of_day(day) for day in days[1:]]
+    mine = T.organisation_id == organisation_id
+
+    def before_first(column: Any) -> Any:
+        return select(func.count()).where(mine, column < first).scalar_subquery()
+
+    def since_first(column: Any) -> list[Any]:
+        return [func.count().filter(column >= first, column < end) for end in later]
+
+    row = session.execute(
+        select(
+            before_first(T.created_at),
+            before_first(T.verified_at),
+            *since_first(T.created_at),
+            *since_first(T.verified_at),
+        ).where(mine, or_(T.created_at >= first, T.verified_at >= first))
+    ).one()
+    made, verified = row[0], row[1]
+    made_since, verified_since = row[2 : 2 + len(later)], row[2 + len(later) :]
+    totals = [made - verified] + [made + m - verified - v for m, v in zip(made_since, verified_since, strict=True)]
+    return [(day, total) for day, total in zip(days, totals, strict=True)]
 
 
 def inspection_tasks(session: Session, inspection_id: int) -> dict[str, RemediationTask]:

@@ -27,6 +27,7 @@ from audit.access import ALL_ROLES, REVIEWERS, STAFF, allow, get_scoped_or_404
 from audit.accounts.models import Membership, Role, User
 from audit.api.views import PHOTO_PROBLEMS, PHOTO_STATUS
 from audit.buildings.models import Area, Building
+from audit.buildings.services import building_choices
 from audit.checklists.schema import Severity
 from audit.downloads import private_file
 from audit.errors import DomainError
@@ -61,7 +62,7 @@ from audit.remediation.services import (
     verify_task,
 )
 from audit.remediation.workflow import TaskStatus, allowed_actions
-from audit.urls import bounded_id, same_site_path
+from audit.urls import bounded_id, page_number, same_site_path
 
 bp = Blueprint("remediation", __name__, url_prefix="/tasks")
 
@@ -101,6 +102,13 @@ def building_tasks(building_id: int) -> tuple[int, int]:
     return counts.get(building_id, (0, 0))
 
 
+def preload_building_tasks(building_ids: list[int]) -> None:
+    """Count the open and overdue tasks of these buildings only, for a page that lists just them."""
+    g.building_task_counts = queries.building_task_counts(
+        db.session, current_user.organisation_id, today(), building_ids
+    )
+
+
 def task_or_404(task_id: int, *, work: bool = False) -> RemediationTask:
     """The task, if the current user may see it (contractors: only their own), and work on it when `work`."""
     task = get_scoped_or_404(RemediationTask, task_id, TASK_OPTIONS)
@@ -129,9 +137,7 @@ def index() -> ResponseReturnValue:
         return render_template("remediation/mine.html", page=page, chosen=chosen, today=today())
     organisation_id = current_user.organisation_id
     areas = db.session.scalars(select(Area).where(Area.organisation_id == organisation_id).order_by(Area.name))
-    buildings = db.session.execute(
-        select(Building.id, Building.name).where(Building.organisation_id == organisation_id).order_by(Building.name)
-    ).all()
+    buildings = building_choices(db.session, organisation_id, chosen.area_id, chosen.building_id)
     users = assignable_users(db.session, organisation_id)
     return render_template(
         "remediation/list.html",
@@ -401,7 +407,7 @@ def dashboard() -> ResponseReturnValue:
         areas=queries.area_task_counts(db.session, organisation_id, day),
         chart=line_chart([(f"{d.day}/{d.month}", count) for d, count in trend]),
         trend=trend,
-        certification=certification_overview(db.session, organisation_id, day),
+        certification=certification_overview(db.session, organisation_id, day, page_number(request.args.get("page"))),
         cert_states=CERTIFICATION_STATES,
         today=day,
     )
