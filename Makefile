@@ -49,3 +49,4 @@ bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/pdf.py
 	$(BIN)/python bench/portfolio.py
+	$(BIN)/python bench/batch.py
