@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -322,32 +323,43 @@ def test_outside_requests_a_line_carries_what_was_bound_or_nothing(
 
 
 def test_a_background_jobs_lines_carry_its_id(
-    app: Flask,
-    session: Session,
-    create_member: Callable[..., User],
-    org: Organisation,
-    caplog: pytest.LogCaptureFixture,
+    database_kind: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from audit.certificates.batch import run_job
-    from audit.certificates.models import BatchFormat, BatchJob, BatchStatus
+    """Run as a worker runs it, on a database of its own (a worker writes through connections of its own)."""
+    from audit.accounts.services import create_organisation, create_user
+    from audit.certificates.jobs import PRINT_SIGNS
+    from audit.extensions import db
+    from audit.jobs.models import Job, JobStatus
+    from audit.jobs.runner import run_job
+    from audit.migrate import upgrade
 
-    manager = create_member(Role.manager)
-    # A paper size that does not exist: the job fails, and says so in the log.
-    job = BatchJob(
-        organisation_id=org.id,
-        created_by_id=manager.id,
-        format=BatchFormat.pdf,
-        params={"certificate_ids": [], "size": "A9", "language": "sv"},
-        errors=[],
-    )
-    session.add(job)
-    session.commit()
-    run_job(app, job.id)
-    [failed] = [r for r in caplog.records if r.getMessage() == f"batch job {job.id} failed"]
-    assert failed.job_id == f"batch-{job.id}"  # type: ignore[attr-defined]
-    assert failed.request_id is None  # type: ignore[attr-defined]
-    session.refresh(job)
-    assert job.status is BatchStatus.failed
+    with fresh_database(database_kind, tmp_path) as url:
+        app = make_test_app(url, tmp_path)
+        upgrade(app.extensions["tryggahus.database"].engine)
+        try:
+            with app.app_context():
+                organisation = create_organisation(db.session, "logjob", "Loggbostäder AB")
+                manager = create_user(db.session, organisation, "m@logjob.example", Role.manager, TEST_PASSWORD)
+                # A paper size that does not exist: the job fails, and says so in the log.
+                job = Job(
+                    kind=PRINT_SIGNS.name,
+                    organisation_id=organisation.id,
+                    created_by_id=manager.id,
+                    params={"certificate_ids": [], "format": "pdf", "size": "A9", "language": "sv"},
+                )
+                db.session.add(job)
+                db.session.commit()
+                job_id = job.id
+            run_job(app, job_id, "in-process", timedelta(seconds=30))
+            [failed] = [r for r in caplog.records if r.getMessage() == f"job {job_id} ({PRINT_SIGNS.name}) failed"]
+            assert failed.job_id == str(job_id)  # type: ignore[attr-defined]
+            assert failed.request_id is None  # type: ignore[attr-defined]
+            with app.app_context():
+                stored = db.session.get(Job, job_id)
+                assert stored is not None
+                assert stored.status is JobStatus.failed
+        finally:
+            app.extensions["tryggahus.database"].engine.dispose()
 
 
 def test_an_exception_is_one_json_line(app: Flask, json_logs: None, capsys: pytest.CaptureFixture[str]) -> None:

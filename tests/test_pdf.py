@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -278,9 +278,10 @@ def test_a_report_that_cannot_be_made_in_time_is_stopped_with_a_clear_message(
     _limit_pdf_time(app, monkeypatch, 100)  # the report of a whole walk with photos takes several times that
     response = client.get(f"/inspections/{inspection.id}/report.pdf?lang=en")
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/inspections/{inspection.id}")
+    assert response.headers["Location"].endswith(f"/inspections/{inspection.id}/report/background")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Making the PDF took longer than 0.1 seconds and was stopped" in page
+    assert "Make the report in the background" in page
     assert not helpers_before & {child.pid for child in multiprocessing.active_children()}  # the helper was killed
 
     _limit_pdf_time(app, monkeypatch, 20_000)
@@ -346,3 +347,68 @@ def test_a_helper_that_overruns_is_killed_and_one_that_dies_is_reported() -> Non
             runner.run(divmod, 1, 0, timeout=30)
     finally:
         runner.stop()
+
+
+def test_a_report_too_large_for_the_page_is_made_in_the_background(
+    database_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page offers a worker; the job (run here as a worker runs it, on a database of its own) makes the report
+    in the asker's language, records the export, and the job's page offers it to that organisation only."""
+    from sqlalchemy import func, select
+
+    from audit.auditlog.models import AuditEntry
+    from audit.extensions import db
+    from audit.inspections.models import Inspection
+    from audit.jobs.runner import run_job
+    from tests.conftest import fresh_database, make_test_app
+    from tests.jobs_support import print_setup
+    from tests.web_support import csrf_token
+
+    with fresh_database(database_kind, tmp_path) as url:
+        app = make_test_app(url, tmp_path)
+        try:
+            setup = print_setup(app, signs=1, slug="bigreport")
+            with app.app_context():
+                inspection_id = db.session.scalar(
+                    select(Inspection.id).where(Inspection.organisation_id == setup.organisation_id)
+                )
+            client = app.test_client()
+            login(client, setup.manager_email)
+            monkeypatch.setattr(audit.pdf, "_renderer", cold := BoundedRunner())
+            _limit_pdf_time(app, monkeypatch, 100)
+            try:
+                refused = client.get(f"/inspections/{inspection_id}/report.pdf?lang=en")
+            finally:
+                cold.stop()
+            assert refused.headers["Location"].endswith(f"/inspections/{inspection_id}/report/background")
+            token = csrf_token(client, f"/inspections/{inspection_id}/report/background")
+            assert client.post(f"/inspections/{inspection_id}/report/jobs", data={}).status_code == 400  # no token
+            started = client.post(f"/inspections/{inspection_id}/report/jobs", data={"csrf_token": token})
+            assert started.status_code == 303
+            job_page = started.headers["Location"]
+            job_id = int(job_page.rsplit("/", 1)[1])
+            assert client.get(f"{job_page}/progress").get_json()["status"] == "queued"
+            assert "Waiting for a worker" in client.get(job_page).get_data(as_text=True)
+
+            run_job(app, job_id, "in-process", timedelta(seconds=60))
+
+            state = client.get(f"{job_page}/progress").get_json()
+            assert state["status"] == "finished", state
+            download = client.get(state["download"])
+            assert download.mimetype == "application/pdf"
+            assert download.headers["Cache-Control"] == "private, no-store"
+            assert "Inspection report" in pdf_text(download.data)  # in the language it was asked for
+            with app.app_context():
+                exported = db.session.scalar(
+                    select(func.count())
+                    .select_from(AuditEntry)
+                    .where(AuditEntry.action == "inspection_report.exported")
+                )
+            assert exported == 1
+            stranger = print_setup(app, signs=0, slug="stranger")
+            other = app.test_client()
+            login(other, stranger.manager_email)
+            assert other.get(state["download"]).status_code == 404
+            assert other.get(job_page).status_code == 404
+        finally:
+            app.extensions["tryggahus.database"].engine.dispose()

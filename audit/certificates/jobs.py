@@ -1,4 +1,5 @@
-"""The certificates' background job: printing the signs of many certificates as one PDF or a ZIP.
+"""The certificates' background jobs: printing the signs of many certificates as one PDF or a ZIP, and an
+inspection's report when it is too large to make while the user waits.
 
 A manager starts it on `/certificates/` (`create_print_job`, then the view sends it after the commit); a worker runs
 `print_signs_job` and the page polls the job row's progress. `tryggahus certificates print` prints in its own
@@ -12,9 +13,13 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit.accounts.models import User
 from audit.certificates.batch import print_signs, sign_renderer
 from audit.certificates.documents import PaperSize, sign_facts
 from audit.certificates.models import BatchFormat, Certificate
+from audit.certificates.report import render_report
+from audit.certificates.services import record_report_export
+from audit.inspections.models import Inspection
 from audit.jobs.context import JobContext, JobKind, JobOutcome
 from audit.jobs.models import Job
 from audit.jobs.results import store_result
@@ -69,3 +74,33 @@ def print_signs_job(context: JobContext) -> JobOutcome:
 
 
 PRINT_SIGNS = JobKind("certificates.print_signs", print_signs_job)
+
+
+def create_report_job(session: Session, actor_id: int, inspection: Inspection, language: str) -> Job:
+    return create_job(
+        session,
+        REPORT_PDF,
+        organisation_id=inspection.organisation_id,
+        created_by_id=actor_id,
+        params={"inspection_id": inspection.id, "language": language},
+        total=1,
+    )
+
+
+def report_pdf_job(context: JobContext) -> JobOutcome:
+    """The report, made in the worker's own process: no request waits, so no page's time limit applies."""
+    session, params = context.session, context.params
+    inspection = session.get(Inspection, params["inspection_id"])
+    actor = session.get(User, context.claim.created_by_id) if context.claim.created_by_id else None
+    if inspection is None or actor is None or inspection.organisation_id != context.organisation_id:
+        raise ValueError("the inspection or the person who asked for its report is gone")
+    data = render_report(inspection, params["language"])
+    name = store_result(data, "pdf")
+    # The report names its inspector and reviewer: each copy made is an export of personal data.
+    record_report_export(session, actor, inspection, params["language"])
+    session.commit()
+    context.progress(1, 1)
+    return JobOutcome(result_name=name)
+
+
+REPORT_PDF = JobKind("certificates.report_pdf", report_pdf_job)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask import send_file as flask_send_file
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -26,7 +24,7 @@ from audit.certificates.addresses import (
 from audit.certificates.batch import MEDIA_TYPES
 from audit.certificates.documents import PaperSize, issued_sign, render_sign, sign_facts
 from audit.certificates.forms import BatchForm, IssueForm, RegenerateSignForm, RevokeForm
-from audit.certificates.jobs import PRINT_SIGNS, create_print_job
+from audit.certificates.jobs import PRINT_SIGNS, REPORT_PDF, create_print_job, create_report_job
 from audit.certificates.models import BatchFormat, Certificate, verification_url
 from audit.certificates.report import render_report
 from audit.certificates.services import (
@@ -48,9 +46,10 @@ from audit.extensions import db, limiter
 from audit.i18n import LANGUAGES, current_language
 from audit.inspections.models import Inspection
 from audit.inspections.views import inspection_or_404
-from audit.jobs.models import Job, JobStatus
+from audit.jobs.models import Job
+from audit.jobs.pages import job_of_kind_or_404, job_state, result_download
 from audit.jobs.queue import send_after_commit
-from audit.jobs.results import read_result
+from audit.pdf import PdfTooSlow
 from audit.settings import Settings
 
 bp = Blueprint("certificates", __name__)
@@ -189,6 +188,9 @@ def report(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     try:
         data = render_report(inspection, current_language())
+    except PdfTooSlow as exc:  # a worker can make it, with no page waiting on it
+        flash(exc.translated(), "error")
+        return redirect(url_for("certificates.report_background", inspection_id=inspection_id), 303)
     except DomainError as exc:
         flash(exc.translated(), "error")
         return redirect(url_for("inspections.show", inspection_id=inspection_id), 303)
@@ -270,25 +272,11 @@ def batch_start() -> ResponseReturnValue:
 
 
 def _job_or_404(job_id: int) -> Job:
-    job = get_scoped_or_404(Job, job_id)
-    if job.kind != PRINT_SIGNS.name:
-        abort(404)
-    return job
+    return job_of_kind_or_404(job_id, PRINT_SIGNS)
 
 
 def _job_state(job: Job) -> dict[str, object]:
-    """The job as its page and the page's script show it; any web server reads it from the row."""
-    return {
-        "id": job.id,
-        "status": job.status.value,
-        "total": job.total,
-        "done": job.done,
-        "attempt": job.attempts,
-        "max_attempts": job.max_attempts,
-        "errors": job.errors,
-        "failure": job.failure,
-        "download": url_for("certificates.batch_download", job_id=job.id) if job.result_name else None,
-    }
+    return job_state(job, url_for("certificates.batch_download", job_id=job.id))
 
 
 @bp.get("/certificates/batch/<int:job_id>")
@@ -308,17 +296,64 @@ def batch_progress(job_id: int) -> ResponseReturnValue:
 @allow(REVIEWERS)
 def batch_download(job_id: int) -> ResponseReturnValue:
     job = _job_or_404(job_id)
-    data = read_result(job.result_name or "") if job.status is JobStatus.finished else None
-    if data is None:
-        abort(404)
     output_format = BatchFormat(job.params["format"])
-    return flask_send_file(
-        io.BytesIO(data),
-        mimetype=MEDIA_TYPES[output_format],
-        as_attachment=True,
-        download_name=f"trygga-hus-signs-{job.id}.{output_format.value}",
-        max_age=0,
-    )
+    return result_download(job, MEDIA_TYPES[output_format], f"trygga-hus-signs-{job.id}.{output_format.value}")
+
+
+# --- an inspection's report in the background ---------------------------------------------------------------------
+
+
+def _report_job_or_404(inspection_id: int, job_id: int) -> Job:
+    job = job_of_kind_or_404(job_id, REPORT_PDF)
+    if job.params.get("inspection_id") != inspection_id:
+        abort(404)
+    return job
+
+
+def _report_state(inspection_id: int, job: Job) -> dict[str, object]:
+    return job_state(job, url_for("certificates.report_job_download", inspection_id=inspection_id, job_id=job.id))
+
+
+@bp.get("/inspections/<int:inspection_id>/report/background")
+@allow(STAFF)
+def report_background(inspection_id: int) -> ResponseReturnValue:
+    """Where a report too large to make while the user waits is offered to be made by a worker."""
+    inspection = inspection_or_404(inspection_id)
+    return render_template("certificates/report_background.html", inspection=inspection, form=FlaskForm())
+
+
+@bp.post("/inspections/<int:inspection_id>/report/jobs")
+@allow(STAFF)
+def report_job_start(inspection_id: int) -> ResponseReturnValue:
+    inspection = inspection_or_404(inspection_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    job = create_report_job(db.session, current_user.id, inspection, current_language())
+    send_after_commit(db.session, job.id)
+    return redirect(url_for("certificates.report_job", inspection_id=inspection_id, job_id=job.id), 303)
+
+
+@bp.get("/inspections/<int:inspection_id>/report/jobs/<int:job_id>")
+@allow(STAFF)
+def report_job(inspection_id: int, job_id: int) -> ResponseReturnValue:
+    inspection = inspection_or_404(inspection_id)
+    job = _report_job_or_404(inspection_id, job_id)
+    state = _report_state(inspection_id, job)
+    return render_template("certificates/report_job.html", inspection=inspection, job=job, state=state)
+
+
+@bp.get("/inspections/<int:inspection_id>/report/jobs/<int:job_id>/progress")
+@allow(STAFF)
+def report_job_progress(inspection_id: int, job_id: int) -> ResponseReturnValue:
+    inspection_or_404(inspection_id)
+    return jsonify(_report_state(inspection_id, _report_job_or_404(inspection_id, job_id)))
+
+
+@bp.get("/inspections/<int:inspection_id>/report/jobs/<int:job_id>/download")
+@allow(STAFF)
+def report_job_download(inspection_id: int, job_id: int) -> ResponseReturnValue:
+    inspection_or_404(inspection_id)
+    return result_download(_report_job_or_404(inspection_id, job_id), "application/pdf", f"report-{inspection_id}.pdf")
 
 
 # --- public verification ----------------------------------------------------------------------------------------

@@ -57,6 +57,13 @@ def run_job(app: Flask, job_id: int, worker: str, lease: timedelta) -> None:
     this one's when it starts again) sends it at once. Not sent from here: huey may go on taking messages in a
     worker that is being stopped, and it would take its own job again.
     """
+    from audit.logs import log_context
+
+    with log_context(job_id=str(job_id)):  # every line the job logs names it
+        _run(app, job_id, worker, lease)
+
+
+def _run(app: Flask, job_id: int, worker: str, lease: timedelta) -> None:
     from audit.extensions import db
 
     with app.app_context():

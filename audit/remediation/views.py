@@ -6,13 +6,11 @@ and never the inspection or the buildings pages.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
-from flask import send_file as flask_send_file
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -34,9 +32,9 @@ from audit.errors import DomainError
 from audit.extensions import db
 from audit.i18n import current_language
 from audit.input_guard import takes_files
-from audit.jobs.models import Job, JobStatus
+from audit.jobs.models import Job
+from audit.jobs.pages import job_of_kind_or_404, job_state, result_download
 from audit.jobs.queue import send_after_commit
-from audit.jobs.results import read_result
 from audit.labels import label
 from audit.photos.models import Photo
 from audit.photos.processing import PhotoRejected
@@ -455,24 +453,11 @@ def export_start() -> ResponseReturnValue:
 
 
 def _export_job_or_404(job_id: int) -> Job:
-    job = get_scoped_or_404(Job, job_id)
-    if job.kind != EXPORT_TASKS.name:
-        abort(404)
-    return job
+    return job_of_kind_or_404(job_id, EXPORT_TASKS)
 
 
 def _export_state(job: Job) -> dict[str, object]:
-    return {
-        "id": job.id,
-        "status": job.status.value,
-        "total": job.total,
-        "done": job.done,
-        "attempt": job.attempts,
-        "max_attempts": job.max_attempts,
-        "errors": [],
-        "failure": job.failure,
-        "download": url_for("remediation.export_download", job_id=job.id) if job.result_name else None,
-    }
+    return job_state(job, url_for("remediation.export_download", job_id=job.id))
 
 
 @bp.get("/export/<int:job_id>")
@@ -492,19 +477,12 @@ def export_progress(job_id: int) -> ResponseReturnValue:
 @allow(STAFF)
 def export_download(job_id: int) -> ResponseReturnValue:
     job = _export_job_or_404(job_id)
-    data = read_result(job.result_name or "") if job.status is JobStatus.finished else None
-    if data is None:
-        abort(404)
     output_format = job.params["format"]
-    response = flask_send_file(
-        io.BytesIO(data),
-        mimetype=EXPORT_MEDIA_TYPES[output_format].split(";")[0],
-        as_attachment=True,
-        download_name=f"tasks-{job.created_at.date().isoformat()}-{job.id}.{output_format}",
-        max_age=0,
+    return result_download(
+        job,
+        EXPORT_MEDIA_TYPES[output_format].split(";")[0],
+        f"tasks-{job.created_at.date().isoformat()}-{job.id}.{output_format}",
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _pdf(title: str, subtitle: str, chosen: TaskFilter, name: str) -> ResponseReturnValue:
