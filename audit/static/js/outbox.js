@@ -72,6 +72,8 @@
     const same = (await tx.store.index("user").getAll(user)).filter(
       (entry) => entry.kind === "answer" && entry.inspection === inspection && entry.item === item,
     );
+    // A refused answer to the item is replaced by the inspector's newer one (it was kept to be corrected).
+    for (const refused of same.filter((entry) => entry.state === "refused")) await tx.store.delete(refused.seq);
     const last = same[same.length - 1];
     let entry;
     if (last && last.state === "waiting" && !last.attempts) {
