@@ -48,7 +48,7 @@ TIMEOUT_MS = 15_000
 
 #: The users of the organisation made for these tests, by role.
 EMAILS = {Role.inspector: "inspektor@offline.example", Role.manager: "forvaltare@offline.example"}
-BUILDINGS = ("Fittja Terrass", "Alby Park", "Eriksbergsvägen 3")
+BUILDINGS = ("Fittja Terrass", "Alby Park", "Eriksbergsvägen 3", "Hallunda Torg 2")
 
 
 @dataclass
@@ -449,3 +449,38 @@ def test_logging_out_warns_about_unsent_changes_and_then_leaves_nothing_for_the_
             "async () => (await caches.keys()).every((name) => !name.startsWith('tryggahus-inspection-'))"
         )
         assert page.evaluate(KEPT_INSPECTIONS) == []
+
+
+def test_two_tablets_change_the_same_item_and_each_choice_ends_in_the_expected_answer(
+    playwright: Any, site: Site, tmp_path: Path
+) -> None:
+    with tablet(playwright, tmp_path / "first", site) as first, tablet(playwright, tmp_path / "second", site) as second:
+        mine = page_of(first)
+        log_in(mine, Role.inspector)
+        inspection_id = start_inspection(mine, site, "Hallunda Torg 2")
+        mine.goto(f"/inspections/{inspection_id}/sections/UTE")
+        # The other tablet answers both items after this page was opened.
+        other = page_of(second)
+        log_in(other, Role.inspector)
+        for key in ("UTE-05", "UTE-09"):
+            url = f"/api/v1/inspections/{inspection_id}/answers/{key}"
+            response = other.request.put(url, data={"result": "pass", "base_revision": 0}, headers=write_headers(other))
+            assert response.ok, response.text()
+
+        tap(mine, "UTE-05", "fail")
+        tap(mine, "UTE-09", "fail")
+        for key in ("UTE-05", "UTE-09"):
+            expect(item(mine, key).locator(".conflict")).to_be_visible()
+            expect(item(mine, key).locator(".save-state")).to_have_attribute("data-state", "conflict")
+        expect(mine.locator("#outbox-status")).to_have_attribute("data-problems", "2")
+
+        item(mine, "UTE-05").locator(".conflict button").nth(0).tap()  # keep mine
+        expect(item(mine, "UTE-05").locator(".save-state")).to_have_attribute("data-state", "saved")
+        expect(mine.locator("#outbox-status")).to_have_attribute("data-problems", "1")
+        item(mine, "UTE-09").locator(".conflict button").nth(1).tap()  # use theirs: the page shows theirs
+        expect(item(mine, "UTE-09").locator('input[value="pass"]')).to_be_checked()
+        expect(mine.locator("#outbox-status")).to_have_attribute("data-problems", "0")
+        waiting(mine, 0)
+        answers = stored(mine, inspection_id)["answers"]
+    assert (answers["UTE-05"]["result"], answers["UTE-05"]["revision"]) == ("fail", 2)
+    assert (answers["UTE-09"]["result"], answers["UTE-09"]["revision"]) == ("pass", 1)

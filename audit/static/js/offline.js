@@ -154,5 +154,6 @@
   }
 
   // Sent whenever a page opens (and by outbox.js when the connection returns).
+  outbox.refreshToken();
   outbox.sync();
 })();

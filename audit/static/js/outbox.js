@@ -260,7 +260,15 @@
     return running;
   }
 
-  window.addEventListener("online", () => sync(true));
+  // A page kept for offline use has no CSRF token for its own forms (log out, submit): one is fetched when there
+  // is signal, also when nothing waits to be sent.
+  function refreshToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    if (!meta || meta.content) return Promise.resolve();
+    return session().catch(() => null);
+  }
 
-  window.TryggaOutbox = { events, entries, counts, putAnswer, addPhoto, known, remove, keepMine, clearUser, sync, currentUser };
+  window.addEventListener("online", () => { refreshToken(); sync(true); });
+
+  window.TryggaOutbox = { events, entries, counts, putAnswer, addPhoto, known, remove, keepMine, clearUser, sync, currentUser, refreshToken };
 })();
