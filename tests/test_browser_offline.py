@@ -205,6 +205,13 @@ def waiting(page: Any, count: int) -> None:
     expect(page.locator("#outbox-status")).to_have_attribute("data-waiting", str(count))
 
 
+def progress(page: Any, section: int, whole: int) -> None:
+    """The bars say `section` items of this section and `whole` of the inspection are answered."""
+    texts = page.locator(".progress-pair .progress-text")
+    expect(texts.nth(0)).to_have_text(re.compile(rf"^{section} / \d+$"))
+    expect(texts.nth(1)).to_have_text(re.compile(rf"^{whole} / \d+$"))
+
+
 def download(page: Any, inspection_id: int) -> list[str]:
     """Take the inspection offline from its page; the addresses of its sections."""
     page.goto(f"/inspections/{inspection_id}")
@@ -267,6 +274,7 @@ def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
         expect(item(page, "UTE-05").locator("a.pending-photo img")).to_have_count(1)
         tap(page, "UTE-06", "4")
         waiting(page, 4)  # three answers and a photo
+        progress(page, 3, 3)  # counted on the device
         expect(item(page, "UTE-05").locator(".save-state")).not_to_have_attribute("data-state", "saved")
 
         page.locator('.walk-nav a.button.primary[href="BEL"]').tap()  # the next section, from the device
@@ -274,6 +282,7 @@ def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
         tap(page, "BEL-01", "pass")
         measure(page, "BEL-05", "2800")
         waiting(page, 6)
+        progress(page, 2, 5)
 
         page.goto(base + "ENT")
         tap(page, "ENT-04", "na")
@@ -284,6 +293,7 @@ def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
         waiting(page, 9)
         page.reload()
         waiting(page, 9)
+        progress(page, 2, 7)
         expect(item(page, "ENT-04").locator('input[value="na"]')).to_be_checked()
         expect(item(page, "ENT-03").locator('input[value="fail"]')).to_be_checked()
         expect(item(page, "ENT-03").locator("a.pending-photo img")).to_have_count(1)
@@ -294,6 +304,7 @@ def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
         page = page_of(context)
         page.goto(base + "UTE")
         waiting(page, 9)
+        progress(page, 3, 7)
         expect(item(page, "UTE-01").locator(".measure-input")).to_have_value("0,8")
         expect(item(page, "UTE-05").locator('input[value="fail"]')).to_be_checked()
         expect(item(page, "UTE-05").locator("a.pending-photo img")).to_have_count(1)
@@ -307,6 +318,7 @@ def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
         waiting(page, 0)
         expect(item(page, "UTE-05").locator(".save-state")).to_have_attribute("data-state", "saved")
         expect(item(page, "UTE-05").locator("a.pending-photo")).to_have_count(0)
+        progress(page, 3, 7)
         inspection = stored(page, inspection_id)
 
     answers = inspection["answers"]

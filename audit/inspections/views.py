@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -240,6 +241,7 @@ def _section_page(inspection: Inspection, section_key: str, typed: bool = False)
         following=following,
         editable=editable,
         t=texts,
+        progress_rules=json.dumps(walk.progress_rules, separators=(",", ":")) if editable else "",
     )
     return (page, 422) if typed else page
 

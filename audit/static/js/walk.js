@@ -77,10 +77,9 @@
     const { entry, data } = event.detail;
     if (entry.inspection !== inspection) return;
     const article = document.getElementById("item-" + entry.item);
-    if (entry.kind === "photo") { if (article) photoSent(article, entry, data); updateProgress(null); return; }
+    if (entry.kind === "photo") { if (article) photoSent(article, entry, data); return; }
     if (!article) return;
     article.dataset.revision = data.answer.revision;
-    updateProgress(data.progress);
     if (!(await waitingFor(entry.item))) showState(article, "saved", msg("Saved"));
   });
   outbox.events.addEventListener("conflict", (event) => {
@@ -124,6 +123,29 @@
       location.reload();
     });
   }
+
+  // Progress counted on the device by the server's rule (an applicable, scored item counts once it has a
+  // judgement), from what the page was drawn with and every answer this device holds for the inspection: the bars
+  // move without signal too. The server stays the authority when the inspection is submitted.
+  const rules = JSON.parse(form.dataset.progress || "[]");
+
+  function judged(body) {
+    return [body.result, body.value, body.choice].some((part) => part !== null && part !== undefined && part !== "");
+  }
+
+  async function deviceProgress() {
+    const answered = new Set(rules.flatMap((rule) => rule[2]));
+    const latest = new Map();
+    for (const answer of await outbox.known(inspection)) latest.set(answer.item, answer.body);
+    for (const entry of await outbox.entries(user, inspection)) {
+      if (entry.kind === "answer" && entry.state !== "refused") latest.set(entry.item, entry.body);
+    }
+    latest.forEach((body, item) => { if (judged(body)) answered.add(item); else answered.delete(item); });
+    const sections = rules.map(([key, required]) => ({ key, answered: required.filter((item) => answered.has(item)).length, total: required.length }));
+    const sum = (name) => sections.reduce((total, section) => total + section[name], 0);
+    updateProgress({ sections, answered: sum("answered"), total: sum("total") });
+  }
+  outbox.events.addEventListener("change", () => { deviceProgress(); });
 
   function updateProgress(progress) {
     if (!progress) return;
@@ -221,7 +243,7 @@
       else showState(article, "saving", msg("Saving"));
     }
   }
-  restoreKept().then(() => outbox.sync());
+  restoreKept().then(() => { deviceProgress(); outbox.sync(); });
 
   function restore(article, body) {
     const key = article.dataset.item;
