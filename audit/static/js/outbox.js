@@ -68,20 +68,25 @@
   // typing a comment makes one entry, not one per pause); otherwise the answer goes after every earlier entry.
   async function putAnswer(inspection, item, answer, base) {
     const user = currentUser();
-    const tx = (await open()).transaction(OUTBOX, "readwrite");
-    const same = (await tx.store.index("user").getAll(user)).filter(
+    const tx = (await open()).transaction([OUTBOX, KNOWN], "readwrite");
+    const outbox = tx.objectStore(OUTBOX);
+    // Read in the same transaction as the acknowledgement writes it: a change made while an earlier one of the item
+    // was on its way builds on the revision that one got, whichever finishes first.
+    const stored = await tx.objectStore(KNOWN).get([user, inspection, item]);
+    if (stored && stored.revision > base) base = stored.revision;
+    const same = (await outbox.index("user").getAll(user)).filter(
       (entry) => entry.kind === "answer" && entry.inspection === inspection && entry.item === item,
     );
     // A refused answer to the item is replaced by the inspector's newer one (it was kept to be corrected).
-    for (const refused of same.filter((entry) => entry.state === "refused")) await tx.store.delete(refused.seq);
+    for (const refused of same.filter((entry) => entry.state === "refused")) await outbox.delete(refused.seq);
     const last = same[same.length - 1];
     let entry;
     if (last && last.state === "waiting" && !last.attempts) {
       entry = Object.assign(last, { body: answer, at: Date.now() });
-      await tx.store.put(entry);
+      await outbox.put(entry);
     } else {
       entry = { user, inspection, kind: "answer", item, body: answer, base, key: newKey(), state: "waiting", attempts: 0, nextTry: 0, at: Date.now() };
-      entry.seq = await tx.store.add(entry);
+      entry.seq = await outbox.add(entry);
     }
     await tx.done;
     emit("change");
