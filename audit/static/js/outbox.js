@@ -231,7 +231,9 @@
     const first = (await entries(user)).find((entry) => entry.state === "waiting");
     if (!first) { emit("change"); return; }
     try {
-      if (!(await session())) { emit("login"); return; }
+      const who = await session();
+      // Not logged in, or someone else is: this user's queue waits for this user's login.
+      if (!who || String(who.user) !== user) { emit("login"); return; }
     } catch (error) {
       emit("waiting", { why: "offline" });
       schedule(5000);
