@@ -14,6 +14,7 @@ Needs Debian's Chromium and the Playwright package, like tests/test_browser.py.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -430,6 +431,13 @@ def test_logging_out_warns_about_unsent_changes_and_then_leaves_nothing_for_the_
         expect(status.locator(".outbox-problems li")).to_contain_text("UTE-01")
         expect(item(page, "UTE-01").locator(".save-state")).to_have_attribute("data-state", "error")
         expect(item(page, "UTE-05").locator(".save-state")).to_have_attribute("data-state", "saved")
+        with page.expect_download() as exported:
+            status.locator(".outbox-export").tap()
+        kept = json.loads(Path(exported.value.path()).read_text(encoding="utf-8"))
+        assert [(entry["item"], entry["answer"]["value"], entry["state"]) for entry in kept] == [
+            ("UTE-01", "ljust", "refused")
+        ]
+        assert "ljust" in kept[0]["reason"]
 
         # Logging out warns; cancelling stays logged in with everything kept.
         with page.expect_event("dialog") as asked:

@@ -83,7 +83,26 @@
         problems.append(line);
       }
       problems.hidden = !problems.children.length;
+      exportLink.hidden = problems.hidden;
     };
+    // What the server did not accept, as a file the inspector can keep or send on (answers and photo names; the
+    // entries stay in the outbox).
+    const exportLink = status.querySelector(".outbox-export");
+    exportLink.addEventListener("click", async (event) => {
+      if (exportLink.dataset.ready) { delete exportLink.dataset.ready; return; }
+      event.preventDefault();
+      const kept = (await outbox.entries(user))
+        .filter((entry) => entry.state === "refused" || entry.state === "conflict")
+        .map((entry) => ({
+          inspection: entry.inspection, item: entry.item, kind: entry.kind, answer: entry.body || null,
+          photo: entry.kind === "photo" ? entry.name : null, state: entry.state, reason: entry.reason || "",
+          idempotency_key: entry.key, made_at: new Date(entry.at).toISOString(),
+        }));
+      if (exportLink.href) URL.revokeObjectURL(exportLink.href);
+      exportLink.href = URL.createObjectURL(new Blob([JSON.stringify(kept, null, 2)], { type: "application/json" }));
+      exportLink.dataset.ready = "true";
+      exportLink.click();
+    });
     outbox.events.addEventListener("change", show);
     outbox.events.addEventListener("waiting", (event) => { offline = event.detail.why === "offline"; show(); });
     outbox.events.addEventListener("ack", () => { offline = false; });
