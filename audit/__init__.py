@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # the pure modules (loader, scoring) must be importable witho
 def create_app(settings: Settings | None = None) -> Flask:
     """The application factory: nothing reads configuration before this is called."""
     from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from audit import cli, errors, models  # noqa: F401  (models registers every table on the metadata)
     from audit.access import init_access
@@ -24,11 +25,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     from audit.buildings.views import bp as buildings_bp
     from audit.certificates.views import bp as certificates_bp
     from audit.database import make_engine
+    from audit.event_log import subscribe as subscribe_event_log
     from audit.extensions import csrf, db, limiter
     from audit.headers import init_security_headers
+    from audit.health.checks import init_readiness
+    from audit.health.views import bp as health_bp
     from audit.i18n import init_i18n, init_template_helpers
     from audit.input_guard import init_input_guard
     from audit.inspections.views import bp as inspections_bp
+    from audit.logs import configure_logging
     from audit.main.views import bp as main_bp
     from audit.offline.views import bp as offline_bp
     from audit.remediation.views import bp as remediation_bp
@@ -38,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from audit.urls import IdConverter
 
     settings = settings or Settings.from_env()
+    configure_logging(settings)  # before Flask's own logger is made, so that one finds the handler
     app = Flask(
         __name__,
         instance_path=str(settings.instance_path),
@@ -79,9 +85,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_site(app)
     init_security_headers(app, settings.production)
     subscribe_audit_log()
+    subscribe_event_log()
+    init_readiness(app)
     blueprints = (main_bp, accounts_bp, buildings_bp, inspections_bp, api_bp, remediation_bp, certificates_bp)
-    for blueprint in (*blueprints, auditlog_bp, offline_bp):
+    for blueprint in (*blueprints, auditlog_bp, health_bp, offline_bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     cli.register(app)
+    if settings.proxy_hops:
+        # The client's address, scheme and host as the trusted proxies in front report them (the login throttles
+        # and rate limits count the client, not the proxy); the headers of any further hop are ignored.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app

@@ -6,6 +6,7 @@ Every command reports bad input as a one-line error and exits non-zero.
 from __future__ import annotations
 
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -172,7 +173,7 @@ def purge_command(dry_run: bool, grace_hours: int) -> None:
     click.echo(
         f"{sum(counts.values())} {'to remove' if dry_run else 'removed'} (files older than {grace_hours} h, "
         f"idempotency records older than {settings.idempotency_retention_days} days, login records older than "
-        f"{settings.login_record_retention_days} days)"
+        f"{settings.login_record_retention_days} days, jobs ended over {settings.job_retention_days} days ago)"
     )
 
 
@@ -354,12 +355,127 @@ def audit_verify() -> None:
         sys.exit(1)
 
 
+# --- storage ----------------------------------------------------------------------------------------------------
+
+
+@click.group("storage", cls=AppGroup, help="Check the file stores and move files between them.")
+def storage_group() -> None:
+    pass
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """A store out of reach (no such bucket, refused credentials, no connection) is one line on the terminal."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError, OSError, ValueError) as exc:
+        raise click.ClickException(f"storage: {str(exc).strip().splitlines()[0] if str(exc) else exc!r}") from None
+
+
+def _store_of(area: str, backend: str) -> Any:
+    from audit.storage.services import app_store
+
+    settings = current_app.config["TRYGGAHUS"]
+    if backend == "s3":
+        if not settings.s3_bucket:
+            raise click.ClickException("storage: set TRYGGAHUS_S3_BUCKET (and the other TRYGGAHUS_S3_* settings)")
+        try:
+            settings.check_s3_options()
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
+    return app_store(area, backend)
+
+
+@storage_group.command("check")
+def storage_check() -> None:
+    """Check that every store of the configured backend can be used (exit 1 if one cannot)."""
+    from audit.storage.config import AREAS
+
+    failed = False
+    for area in AREAS:
+        store = _store_of(area, current_app.config["TRYGGAHUS"].storage)
+        try:
+            with _storage_errors():
+                store.check()
+            click.echo(f"{area}: {store.location}: ok")
+        except click.ClickException as exc:
+            click.echo(f"{area}: {store.location}: {exc.message}", err=True)
+            failed = True
+    if failed:
+        sys.exit(1)
+
+
+@storage_group.command("migrate")
+@click.option("--to", "target", required=True, type=click.Choice(["local", "s3"]), help="The backend to copy to.")
+@click.option(
+    "--from", "source", default=None, type=click.Choice(["local", "s3"]), help="The backend to copy from (the other)."
+)
+@click.option(
+    "--area",
+    "areas",
+    multiple=True,
+    type=click.Choice(["photos", "batches"]),
+    help="Only this kind of file (repeatable; default: all).",
+)
+@click.option("--replace-mismatched", is_flag=True, help="Copy again over target files whose SHA-256 differs.")
+def storage_migrate(target: str, source: str | None, areas: tuple[str, ...], replace_mismatched: bool) -> None:
+    """Copy every stored file to the other backend and verify each copy's SHA-256; a second run copies nothing.
+
+    Files already in the target with the same SHA-256 are left alone; one that differs is a mismatch, reported
+    (exit 1) and left unless --replace-mismatched. Switch TRYGGAHUS_STORAGE over once a run reports no mismatch.
+    """
+    from audit.storage.config import AREAS
+    from audit.storage.migrate import Outcome, copy_all
+
+    source = source or ("local" if target == "s3" else "s3")
+    if source == target:
+        raise click.ClickException("storage: --from and --to name the same backend")
+    mismatched = 0
+    for area in areas or AREAS:
+        source_store, target_store = _store_of(area, source), _store_of(area, target)
+        counts = dict.fromkeys(Outcome, 0)
+        with _storage_errors():
+            target_store.check()
+            for copied in copy_all(source_store, target_store, replace=replace_mismatched):
+                counts[copied.outcome] += 1
+                if copied.outcome is Outcome.mismatch:
+                    click.echo(f"{area}: SHA-256 mismatch {copied.key} in {target_store.location}", err=True)
+        mismatched += counts[Outcome.mismatch]
+        summary = ", ".join(f"{count} {outcome.value}" for outcome, count in counts.items())
+        click.echo(f"{area}: {source_store.location} → {target_store.location}: {summary}")
+    if mismatched:
+        hint = "" if replace_mismatched else "; --replace-mismatched copies them again"
+        click.echo(f"{mismatched} mismatched{hint}", err=True)
+        sys.exit(1)
+
+
+def _settings() -> Any:
+    """The settings for a command that builds no app itself (serve, worker): a missing production secret stops it
+    here, not in every worker."""
+    from audit.settings import Settings
+
+    try:
+        settings = Settings.from_env()
+        settings.resolve_secret_key()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    return settings
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-def serve_command(host: str, port: int, workers: int) -> None:
-    """Serve the app with gunicorn.
+@click.option(
+    "--job-worker/--no-job-worker",
+    default=True,
+    show_default=True,
+    help="On the embedded queue (no TRYGGAHUS_QUEUE_URL), also run one job worker beside the server, stopped with it.",
+)
+def serve_command(host: str, port: int, workers: int, job_worker: bool) -> None:
+    """Serve the app with gunicorn (and, on the embedded queue, a job worker beside it).
 
     The command loads no app itself: every gunicorn worker builds its own in `load()`, outside any application
     context, so each request pushes its own context and `flask.g` (exactly as under `gunicorn wsgi:app`). An app
@@ -368,19 +484,18 @@ def serve_command(host: str, port: int, workers: int) -> None:
     """
     from gunicorn.app.base import BaseApplication
 
-    from audit.settings import Settings
+    from audit.gunicorn_logger import ACCESS_LOG_FORMAT, GunicornLogger
 
-    try:
-        settings = Settings.from_env()
-        settings.resolve_secret_key()  # a missing production secret stops the command here, not in every worker
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = _settings()
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
+            # gunicorn's lines through the app's handler (JSON in production), each access line with its request id.
+            self.cfg.set("logger_class", GunicornLogger)
             self.cfg.set("accesslog", "-")
+            self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
 
         # gunicorn's stubs spell a WSGI app's start_response narrower than typeshed's WSGI types, which Flask uses.
         def load(self) -> Flask:  # type: ignore[override]
@@ -388,8 +503,73 @@ def serve_command(host: str, port: int, workers: int) -> None:
 
             return create_app(settings)
 
+    # With Redis the workers are `tryggahus worker` processes of their own, on any machine.
+    worker = _start_job_worker() if job_worker and not settings.queue_url else None
     click.echo(f"Trygga hus on http://{host}:{port}/")
-    _Server().run()
+    try:
+        _Server().run()
+    finally:
+        if worker is not None:
+            _stop_job_worker(worker)
+
+
+def _die_with_parent() -> None:
+    """In the job worker before it runs (Linux): SIGTERM when the serving process dies, even by SIGKILL."""
+    import contextlib
+    import ctypes
+    import signal
+
+    # Not Linux: the worker is stopped in serve's `finally` only.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+
+
+def _start_job_worker() -> Any:
+    import subprocess
+
+    command = [sys.executable, "-m", "audit", "worker", "--workers", "1"]
+    return subprocess.Popen(command, preexec_fn=_die_with_parent)  # noqa: S603 (our own command)
+
+
+def _stop_job_worker(worker: Any) -> None:
+    """SIGTERM: huey interrupts a running job, which is queued again and runs at the next start."""
+    import subprocess
+
+    worker.terminate()
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait(timeout=5)
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Jobs run at once.")
+@click.option(
+    "--worker-type",
+    type=click.Choice(["process", "thread"]),
+    default="process",
+    show_default=True,
+    help="Processes (one job cannot slow another, each builds its own app) or threads in this process.",
+)
+@click.option("--name", default=None, help="Recorded on the jobs this worker runs (default: the host's name).")
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Also schedule the periodic tasks: recovering jobs whose worker stopped (every minute), the daily clean-up.",
+)
+def worker_command(workers: int, worker_type: str, name: str | None, periodic: bool) -> None:
+    """Run jobs from the queue (the embedded SQLite queue, or Redis with TRYGGAHUS_QUEUE_URL).
+
+    Like `serve`, the command builds no app itself: each worker process builds its own on its first job. Run any
+    number of these on any machines that share the database and the Redis queue. SIGINT waits for running jobs;
+    SIGTERM interrupts them: a process worker's job is queued again at once, a thread worker's once its lease has
+    expired.
+    """
+    from audit.jobs.queue import JobQueue, consume
+
+    consume(JobQueue(_settings(), worker=name), workers=workers, worker_type=worker_type, periodic=periodic)
 
 
 COMMANDS: list[click.Command] = [
@@ -402,6 +582,7 @@ COMMANDS: list[click.Command] = [
     token_group,
     certificates_group,
     audit_group,
+    storage_group,
 ]
 
 
@@ -429,9 +610,16 @@ def _create_app() -> Flask:
     load_dotenv=False,
     set_debug_flag=False,
 )
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Trygga hus: checklist-driven building safety audits."""
+    from audit.logs import log_context
+
+    # Every line a command logs carries the id of this run of it (the server's lines carry their requests' ids).
+    if ctx.invoked_subcommand != "serve":
+        ctx.with_resource(log_context(command_id=uuid.uuid4().hex))
 
 
-# Not an app command: the app must be built in each gunicorn worker, never in this process (see serve_command).
+# Not app commands: the app must be built in each gunicorn or job worker, never in this process (see serve_command).
 cli.add_command(serve_command)
+cli.add_command(worker_command)

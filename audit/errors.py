@@ -9,6 +9,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
 
+from audit.storage.base import StoreUnavailable
+
 #: Database failures that are not the request's fault (unreachable, locked or busy, a connection lost, no free
 #: connection in the pool): the client may simply try again.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
@@ -77,6 +79,18 @@ class DatabaseUnavailable(ServiceUnavailable):
         )
 
 
+class StorageUnavailable(ServiceUnavailable):
+    """The file store (S3) failed a request that did nothing wrong: 503, and a hint when to try again."""
+
+    def __init__(self) -> None:
+        from flask_babel import gettext
+
+        super().__init__(
+            description=gettext("The stored files cannot be reached just now. Wait a moment and try again."),
+            retry_after=RETRY_AFTER_SECONDS,
+        )
+
+
 def register(app: Flask) -> None:
     from audit.access import wants_json
 
@@ -93,7 +107,7 @@ def register(app: Flask) -> None:
         if isinstance(error, DatabaseUnavailable):
             # A page of its own: the frame of every other page asks the database who is logged in.
             return render_template("errors/unavailable.html", message=error.description), code, headers
-        message = error.description if isinstance(error, MalformedRequest) else None
+        message = error.description if isinstance(error, MalformedRequest | StorageUnavailable) else None
         return render_template("errors/error.html", error=error, code=code, message=message), code, headers
 
     def _database_unavailable(_error: Exception) -> ResponseReturnValue:
@@ -102,11 +116,18 @@ def register(app: Flask) -> None:
     for failure in DATABASE_UNAVAILABLE:
         app.register_error_handler(failure, _database_unavailable)
 
+    @app.errorhandler(StoreUnavailable)
+    def _store_unavailable(error: StoreUnavailable) -> ResponseReturnValue:
+        app.logger.warning("file store unavailable: %s", error, exc_info=error.__cause__ or error)
+        return _http_error(StorageUnavailable())
+
     @app.errorhandler(InternalServerError)
     def _server_error(error: InternalServerError) -> ResponseReturnValue:
         # A failure after the view (the request's commit) reaches no handler of its own: only this one.
         if isinstance(error.original_exception, DATABASE_UNAVAILABLE):
             return _database_unavailable(error.original_exception)
+        if isinstance(error.original_exception, StoreUnavailable):
+            return _store_unavailable(error.original_exception)
         return _http_error(error)
 
     @app.errorhandler(CSRFError)

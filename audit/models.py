@@ -13,10 +13,11 @@ from audit.accounts.models import (
 from audit.api.models import IdempotencyRecord
 from audit.auditlog.models import AuditChainHead, AuditEntry
 from audit.buildings.models import Area, Building, BuildingFeature
-from audit.certificates.models import BatchJob, Certificate, CertificateCounter, CertificateRevocation
+from audit.certificates.models import Certificate, CertificateCounter, CertificateRevocation
 from audit.checklists.models import ChecklistVersion
 from audit.database import Base
 from audit.inspections.models import Answer, AnswerResult, Inspection, InspectionKind, InspectionStatus
+from audit.jobs.models import Job
 from audit.photos.models import Photo
 from audit.remediation.models import FollowUp, RemediationTask, TaskEvent, TaskPhoto
 
@@ -28,7 +29,6 @@ __all__ = [
     "AuditChainHead",
     "AuditEntry",
     "Base",
-    "BatchJob",
     "Building",
     "BuildingFeature",
     "Certificate",
@@ -40,6 +40,7 @@ __all__ = [
     "Inspection",
     "InspectionKind",
     "InspectionStatus",
+    "Job",
     "LoginSession",
     "LoginThrottle",
     "Membership",

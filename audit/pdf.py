@@ -11,8 +11,8 @@
   about a fifth of its time.
 - WeasyPrint is imported inside the function (importing it costs about half a second): never at app start.
 - Resources come only from inside the app. Relative URLs in a template resolve against `PDF_ORIGIN`:
-  `static/<path>` is served from `audit/static` (fonts, images) and `photos/<relative path>` from the photo store
-  (see `audit.photos.storage.PhotoStore`); `data:` URLs are read as they are. Everything else — `file://`
+  `static/<path>` is served from `audit/static` (fonts, images) and `photos/<key>` from the photo store (the
+  local folder or S3, `audit.storage`); `data:` URLs are read as they are. Everything else — `file://`
   anywhere else, every outside host, a path that climbs out of its folder — is refused, so a document can never
   read local files or call out to the network.
 - Fonts are shipped in `audit/static/fonts` and declared with `@font-face` in `templates/pdf/fonts.css`, so a
@@ -34,13 +34,17 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from audit.bounded import BoundedRunner, HelperDied, TooSlow
 from audit.errors import N_, DomainError
 from audit.i18n import DEFAULT_LANGUAGE
 from audit.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from audit.storage.base import FileStore
+    from audit.storage.config import StoreConfig
 
 #: The made-up origin that relative URLs in PDF templates resolve against; nothing is ever fetched from it.
 PDF_ORIGIN = "https://pdf.tryggahus.invalid/"
@@ -68,8 +72,29 @@ class RefusedResource(ValueError):
     """A PDF template asked for something outside the app's own static files and photos."""
 
 
-def resolve_resource(url: str, static_root: Path, photo_root: Path) -> Path:
-    """The file an internal URL stands for; RefusedResource for every other URL."""
+def read_resource(url: str, static_root: Path, photos: FileStore | None) -> bytes:
+    """The bytes of the static file or stored photo an internal URL stands for; RefusedResource for every other URL
+    (and for photos when `photos` is None)."""
+    from audit.storage.base import NotStored
+
+    relative = _internal_path(url)
+    folder, rest = relative.parts[0], PurePosixPath(*relative.parts[1:]).as_posix()
+    if folder == "static":
+        root = static_root.resolve()
+        path = (root / rest).resolve()  # follows symbolic links, so one that points out is caught here
+        if not path.is_relative_to(root) or not path.is_file():
+            raise RefusedResource(f"no such app resource: {url[:200]!r}")
+        return path.read_bytes()
+    if folder != "photos" or photos is None:
+        raise RefusedResource(f"not an app resource: {url[:200]!r}")
+    try:
+        return photos.read(rest)
+    except (NotStored, ValueError):
+        raise RefusedResource(f"no such app resource: {url[:200]!r}") from None
+
+
+def _internal_path(url: str) -> PurePosixPath:
+    """The path of a URL under `PDF_ORIGIN`, at least two parts deep and never climbing; RefusedResource else."""
     parts = urlsplit(url)
     origin = urlsplit(PDF_ORIGIN)
     if (parts.scheme, parts.netloc) != (origin.scheme, origin.netloc):
@@ -77,15 +102,7 @@ def resolve_resource(url: str, static_root: Path, photo_root: Path) -> Path:
     relative = PurePosixPath(unquote(parts.path).lstrip("/"))
     if "\\" in str(relative) or "\x00" in str(relative) or ".." in relative.parts or len(relative.parts) < 2:
         raise RefusedResource(f"not an app resource: {url[:200]!r}")
-    folder, rest = relative.parts[0], PurePosixPath(*relative.parts[1:])
-    roots = {"static": static_root, "photos": photo_root}
-    if folder not in roots:
-        raise RefusedResource(f"not an app resource: {url[:200]!r}")
-    root = roots[folder].resolve()
-    path = (root / rest).resolve()  # follows symbolic links, so one that points out is caught here
-    if not path.is_relative_to(root) or not path.is_file():
-        raise RefusedResource(f"no such app resource: {url[:200]!r}")
-    return path
+    return relative
 
 
 @cache
@@ -93,31 +110,36 @@ def _fetcher_class() -> type:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class AppResourceFetcher(URLFetcher):
-        """Serves `resolve_resource`'s files and `data:` URLs; refuses everything else without opening it."""
+        """Serves `read_resource`'s files and `data:` URLs; refuses everything else without opening it."""
 
-        def __init__(self, static_root: Path, photo_root: Path) -> None:
+        def __init__(self, static_root: Path, photos: FileStore | None) -> None:
             super().__init__(allowed_protocols=("data", "https"))
             self.static_root = static_root
-            self.photo_root = photo_root
+            self.photos = photos
             self.refused: deque[str] = deque(maxlen=MAX_REMEMBERED_REFUSALS)
+            #: Failures of the photo store during the current document (`_layout` raises the first afterwards).
+            self.unavailable: list[OSError] = []
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             if url.startswith("data:"):
                 return super().fetch(url, headers)
             try:
-                path = resolve_resource(url, self.static_root, self.photo_root)
+                data = read_resource(url, self.static_root, self.photos)
             except RefusedResource:
                 self.refused.append(url)
                 raise
-            media_type = _MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
-            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": media_type})
+            except OSError as exc:  # the store is out of reach: WeasyPrint would leave the image out silently
+                self.unavailable.append(exc)
+                raise
+            media_type = _MEDIA_TYPES.get(PurePosixPath(urlsplit(url).path).suffix.lower(), "application/octet-stream")
+            return URLFetcherResponse(url, data, {"Content-Type": media_type})
 
     return AppResourceFetcher
 
 
-def make_url_fetcher(static_root: Path = STATIC_ROOT, photo_root: Path | None = None) -> Any:
+def make_url_fetcher(static_root: Path = STATIC_ROOT, photos: FileStore | None = None) -> Any:
     """A WeasyPrint URL fetcher for the app's static files and, when given, the photo store's files."""
-    return _fetcher_class()(Path(static_root), Path(photo_root) if photo_root else Path(static_root) / ".no-photos")
+    return _fetcher_class()(Path(static_root), photos)
 
 
 _per_thread = threading.local()
@@ -141,15 +163,17 @@ def _font_config() -> Any:
     return config
 
 
-def _thread_url_fetcher(photo_root: Path) -> Any:
-    """This thread's fetcher for `photo_root`, made once: making one sets up urllib's handlers, which it never
-    uses, in half a millisecond (a twentieth of a sign)."""
-    fetchers: dict[Path, Any] | None = getattr(_per_thread, "fetchers", None)
+def _thread_url_fetcher(photos: StoreConfig) -> Any:
+    """This thread's fetcher for the photo store `photos`, made once: making one sets up urllib's handlers, which
+    it never uses, in half a millisecond (a twentieth of a sign)."""
+    from audit.storage.config import open_store
+
+    fetchers: dict[StoreConfig, Any] | None = getattr(_per_thread, "fetchers", None)
     if fetchers is None or len(fetchers) >= MAX_CACHED_FETCHERS:
         fetchers = _per_thread.fetchers = {}
-    fetcher = fetchers.get(photo_root)
+    fetcher = fetchers.get(photos)
     if fetcher is None:
-        fetcher = fetchers[photo_root] = make_url_fetcher(STATIC_ROOT, photo_root)
+        fetcher = fetchers[photos] = make_url_fetcher(STATIC_ROOT, open_store(photos))
     return fetcher
 
 
@@ -186,26 +210,31 @@ def _sources(
     return html, styles
 
 
-def _photo_root() -> Path:
-    from flask import current_app
+def _photos() -> StoreConfig:
+    """The app's photo store as plain data: a helper process opens its own store from it."""
+    from audit.storage.services import app_store_config
 
-    return Path(current_app.config["TRYGGAHUS"].photo_root)
+    return app_store_config("photos")
 
 
-def _layout(html: str, styles: Sequence[str], photo_root: Path) -> Any:
+def _layout(html: str, styles: Sequence[str], photos: StoreConfig) -> Any:
     """WeasyPrint's laid-out document for the HTML and stylesheets (no Flask needed: it runs in helpers too)."""
     import weasyprint
 
     font_config = _font_config()
-    fetcher = _thread_url_fetcher(photo_root)
-    return weasyprint.HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=fetcher).render(
+    fetcher = _thread_url_fetcher(photos)
+    fetcher.unavailable.clear()
+    document = weasyprint.HTML(string=html, base_url=PDF_ORIGIN, url_fetcher=fetcher).render(
         font_config=font_config, stylesheets=[_parsed_stylesheet(css, font_config) for css in styles]
     )
+    if fetcher.unavailable:  # a report without its photos would look complete: better none at all
+        raise fetcher.unavailable[0]
+    return document
 
 
-def write_pdf(html: str, styles: Sequence[str], photo_root: Path) -> bytes:
+def write_pdf(html: str, styles: Sequence[str], photos: StoreConfig) -> bytes:
     """The PDF of the HTML and stylesheets; what the time-bounded helper runs (see `render_pdf`)."""
-    return _layout(html, styles, photo_root).write_pdf()  # type: ignore[no-any-return]
+    return _layout(html, styles, photos).write_pdf()  # type: ignore[no-any-return]
 
 
 def render_document(
@@ -214,7 +243,7 @@ def render_document(
     """Like `render_pdf`, but the laid-out `weasyprint.Document` (to join several into one PDF with `join_pdf`),
     made in this process: for jobs and commands, where no request waits."""
     html, styles = _sources(template_name, context, language, stylesheet)
-    return _layout(html, styles, _photo_root())
+    return _layout(html, styles, _photos())
 
 
 class PdfTooSlow(DomainError):
@@ -256,7 +285,7 @@ def render_pdf(
     `language` ("sv" or "en") forces the language of the template's translated strings; by default it is the
     current request's (or Swedish outside a request). `stylesheet` names a CSS template in `templates/` rendered
     with the same context and added after `pdf/fonts.css`. Relative URLs resolve against `PDF_ORIGIN`, photos come
-    from the app's photo store (`Settings.photo_root`). Needs an app context; raises whatever WeasyPrint raises for
+    from the app's photo store (`audit.storage`). Needs an app context; raises whatever WeasyPrint raises for
     a broken document.
 
     In a request, the layout runs in a helper process with the `pdf_timeout_ms` limit (`audit.bounded`): a
@@ -267,10 +296,10 @@ def render_pdf(
 
     html, styles = _sources(template_name, context, language, stylesheet)
     if not has_request_context():
-        return write_pdf(html, styles, _photo_root())
+        return write_pdf(html, styles, _photos())
     seconds = current_app.config["TRYGGAHUS"].pdf_timeout_ms / 1000
     try:
-        return _renderer.run(write_pdf, html, styles, _photo_root(), timeout=seconds)
+        return _renderer.run(write_pdf, html, styles, _photos(), timeout=seconds)
     except TooSlow:
         raise PdfTooSlow(seconds) from None
     except HelperDied:

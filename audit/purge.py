@@ -1,5 +1,6 @@
 """`tryggahus purge`: the clean-ups that remove what crashes and time leave behind, each owned by its domain.
 
+Run by hand (`tryggahus purge`) or daily by the job queue (the `cleanup` job, see `audit/jobs/queue.py`).
 A clean-up is a function `(session, *, before, dry_run)` that removes (or with `dry_run` only names) what it finds
 that is older than `before`, and yields what it removed: a name (one thing, such as a file) or a `Removed` (a
 batch of rows). `before` is the clean-up's own horizon: its `Cleanup.keep` read from the settings (how long an
@@ -17,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from audit.database import utcnow
+from audit.jobs.context import JobContext, JobKind, JobOutcome
 
 if TYPE_CHECKING:
     from audit.settings import Settings
@@ -51,6 +55,7 @@ def cleanups() -> list[Cleanup]:
     """Every clean-up, in the order they run; each domain keeps its own function, this only wires them."""
     from audit.accounts.cleanup import ended_login_sessions, old_login_throttles, spent_password_resets
     from audit.api.cleanup import expired_idempotency_records
+    from audit.jobs.cleanup import finished_jobs
     from audit.photos.cleanup import orphan_photo_files
 
     def idempotency(settings: Settings, _grace: timedelta) -> timedelta:
@@ -59,12 +64,16 @@ def cleanups() -> list[Cleanup]:
     def login_records(settings: Settings, _grace: timedelta) -> timedelta:
         return timedelta(days=settings.login_record_retention_days)
 
+    def jobs(settings: Settings, _grace: timedelta) -> timedelta:
+        return timedelta(days=settings.job_retention_days)
+
     return [
         Cleanup("photos", orphan_photo_files, _grace),
         Cleanup("idempotency records", expired_idempotency_records, idempotency),
         Cleanup("login throttles", old_login_throttles, login_records),
         Cleanup("login sessions", ended_login_sessions, login_records),
         Cleanup("password reset links", spent_password_resets, login_records),
+        Cleanup("jobs", finished_jobs, jobs),
     ]
 
 
@@ -107,3 +116,26 @@ def delete_in_batches(
         yield Removed(what % count, count)
         if len(ids) < ROW_BATCH:
             return
+
+
+#: The most removals a clean-up job lists in its summary (the count is always whole).
+SUMMARY_LIMIT = 100
+
+
+def run_cleanup(context: JobContext) -> JobOutcome:
+    """The daily clean-up as a job: what `tryggahus purge --grace-hours N` does, with the count as progress."""
+    from flask import current_app
+
+    grace = timedelta(hours=int(context.params.get("grace_hours", 24)))
+    settings = current_app.config["TRYGGAHUS"]
+    removed: list[str] = []
+    count = 0
+    for cleanup, what in purge(context.session, settings, now=utcnow(), grace=grace, dry_run=False):
+        removed.append(f"{cleanup}: {what.what}")
+        count += what.count
+        context.progress(count, count)
+    context.session.rollback()
+    return JobOutcome(summary={"removed": count, "items": removed[:SUMMARY_LIMIT]})
+
+
+CLEANUP = JobKind("cleanup", run_cleanup)

@@ -11,6 +11,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 PREFIX = "TRYGGAHUS_"
+#: The levels `TRYGGAHUS_LOG_LEVEL` may name (in any case).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+#: More proxies than this in a row is a mistake in the setting rather than a deployment.
+MAX_PROXY_HOPS = 5
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -47,6 +51,23 @@ class Settings:
     photo_max_dimension: int = 2048
     #: Where photos are stored (outside static/); default `instance/photos`.
     photo_dir: Path | None = None
+    #: Where photos, thumbnails and batch outputs are kept (`audit/storage/`): "local" (the folders `photo_dir`
+    #: and `instance/batches`) or "s3" (S3-compatible object storage, for several servers; the `s3_*` settings).
+    storage: str = "local"
+    #: The bucket (private: files are served only through the app's views, after its access checks).
+    s3_bucket: str = ""
+    #: Prepended to every object's key, e.g. "tryggahus/" (ends with "/"); photos go under `<prefix>photos/`.
+    s3_prefix: str = ""
+    #: The S3 server's address for other services than AWS (MinIO, Ceph, Garage…), e.g. "https://s3.example.se".
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    #: Empty: boto3's usual sources (AWS_* variables, a profile, an instance role).
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
+    #: "auto", "path" (bucket in the path: most self-hosted servers) or "virtual" (bucket in the host name).
+    s3_addressing_style: str = "auto"
+    #: How often one S3 request is tried before the user gets 503 (boto3's standard retries, with back-off).
+    s3_max_attempts: int = 3
     #: Echo SQL to the log.
     sql_echo: bool = False
     #: The address the public reaches this app at; printed in certificates' QR codes (`<base>/v/<token>`). Required
@@ -64,12 +85,30 @@ class Settings:
     idempotency_retention_days: int = 30
     #: How long failed-login counters, ended login sessions and spent password reset links are kept, in days.
     login_record_retention_days: int = 30
+    #: How long a finished or failed job's row and its file (a batch of signs, an export) are kept, in days.
+    job_retention_days: int = 14
+    #: "json" (one JSON object a line) or "text" (readable lines); empty means JSON in production, text otherwise.
+    log_format: str = ""
+    #: The least severe level the app's own loggers (`audit.*`) write: DEBUG, INFO, WARNING or ERROR.
+    log_level: str = "INFO"
+    #: How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none, the headers are ignored).
+    proxy_hops: int = 0
+    #: The job queue's transport: empty for the embedded SQLite file `instance/queue.sqlite3` (one machine), or a
+    #: Redis URL (`redis://host:6379/1`) that every web server and `tryggahus worker` on any machine shares.
+    queue_url: str = ""
+    #: How long a worker holds a job without renewing its lease; a job whose worker stopped (killed, machine lost)
+    #: is run again once its lease has expired. The running worker renews it every third of this time.
+    job_lease_seconds: int = 60
     #: Extra Flask config (tests only), not read from the environment.
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" or (not self.log_format and self.production)
 
     @property
     def photo_root(self) -> Path:
@@ -111,10 +150,12 @@ class Settings:
             )
         if not 100 <= self.pdf_timeout_ms <= 25_000:
             raise SettingsError(f"{PREFIX}PDF_TIMEOUT_MS must be between 100 and 25000 (below gunicorn's 30 s timeout)")
-        if self.idempotency_retention_days < 1 or self.login_record_retention_days < 1:
+        if min(self.idempotency_retention_days, self.login_record_retention_days, self.job_retention_days) < 1:
             raise SettingsError(
-                f"{PREFIX}IDEMPOTENCY_RETENTION_DAYS and {PREFIX}LOGIN_RECORD_RETENTION_DAYS must be at least 1"
+                f"{PREFIX}IDEMPOTENCY_RETENTION_DAYS, {PREFIX}LOGIN_RECORD_RETENTION_DAYS and "
+                f"{PREFIX}JOB_RETENTION_DAYS must be at least 1"
             )
+        self._check_storage()
         address = urlsplit(self.public_base_url)
         if self.public_base_url and (address.scheme not in {"http", "https"} or not address.hostname):
             raise SettingsError(
@@ -123,6 +164,39 @@ class Settings:
             )
         if address.query or address.fragment:
             raise SettingsError(f"{PREFIX}PUBLIC_BASE_URL must not have a query or a fragment")
+        if self.log_format not in {"", "json", "text"}:
+            raise SettingsError(f"{PREFIX}LOG_FORMAT must be 'json' or 'text', not {self.log_format!r}")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
+        if not 0 <= self.proxy_hops <= MAX_PROXY_HOPS:
+            raise SettingsError(f"{PREFIX}PROXY_HOPS must be a number of proxies from 0 to {MAX_PROXY_HOPS}")
+
+        if self.queue_url and urlsplit(self.queue_url).scheme not in {"redis", "rediss", "unix"}:
+            raise SettingsError(
+                f"{PREFIX}QUEUE_URL must be a Redis URL such as redis://127.0.0.1:6379/1 (or empty for the embedded "
+                f"queue), not a {urlsplit(self.queue_url).scheme or 'schemeless'!r} address"
+            )
+        if self.job_lease_seconds < 1:
+            raise SettingsError(f"{PREFIX}JOB_LEASE_SECONDS must be at least 1")
+
+    def _check_storage(self) -> None:
+        if self.storage not in {"local", "s3"}:
+            raise SettingsError(f"{PREFIX}STORAGE must be 'local' or 's3', not {self.storage!r}")
+        if self.storage == "s3" and not self.s3_bucket:
+            raise SettingsError(f"{PREFIX}S3_BUCKET must name the bucket when {PREFIX}STORAGE is 's3'")
+        self.check_s3_options()
+
+    def check_s3_options(self) -> None:
+        """The S3 settings that are given must be usable (also for `tryggahus storage migrate`)."""
+        if self.s3_prefix and (not self.s3_prefix.endswith("/") or self.s3_prefix.startswith("/")):
+            raise SettingsError(f"{PREFIX}S3_PREFIX must end with '/' and not start with one, e.g. 'tryggahus/'")
+        if self.s3_addressing_style not in {"auto", "path", "virtual"}:
+            raise SettingsError(f"{PREFIX}S3_ADDRESSING_STYLE must be 'auto', 'path' or 'virtual'")
+        if not 1 <= self.s3_max_attempts <= 10:
+            raise SettingsError(f"{PREFIX}S3_MAX_ATTEMPTS must be between 1 and 10")
+        endpoint = urlsplit(self.s3_endpoint_url)
+        if self.s3_endpoint_url and (endpoint.scheme not in {"http", "https"} or not endpoint.hostname):
+            raise SettingsError(f"{PREFIX}S3_ENDPOINT_URL must be an http:// or https:// address")
 
     def resolve_secret_key(self) -> str:
         """The configured secret, or (outside production) one generated once and kept in the instance folder."""

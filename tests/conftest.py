@@ -34,6 +34,7 @@ from audit.inspections.models import Inspection, InspectionKind
 from audit.inspections.services import start_inspection
 from audit.migrate import upgrade
 from audit.settings import PROJECT_ROOT, Settings
+from tests.s3_support import S3Server, running_s3_server
 
 CHECKLIST_FILE = PROJECT_ROOT / "checklists" / "trygga-hus.yaml"
 TEST_PASSWORD = "correct horse battery"
@@ -75,6 +76,13 @@ def app(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             db.session.commit()
         yield app
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server, started on a free loopback port on first use (tests/s3_support.py)."""
+    with running_s3_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -117,6 +117,8 @@ class Browser:
 
     server: RunningServer
     cookies: http.cookiejar.CookieJar = field(default_factory=http.cookiejar.CookieJar)
+    #: Where the last request ended up, after redirects.
+    last_url: str = ""
 
     def __post_init__(self) -> None:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
@@ -138,12 +140,21 @@ class Browser:
         assert status == 200, f"login of {email} answered {status}"
         assert "/logout" in page, f"login of {email} failed"
 
+    def get_bytes(self, path: str) -> tuple[int, bytes]:
+        """A download: the status and the body as it came."""
+        return self._fetch(urllib.request.Request(self.server.url + path))
+
     def _send(self, request: urllib.request.Request) -> tuple[int, str]:
+        status, body = self._fetch(request)
+        return status, body.decode(errors="replace")
+
+    def _fetch(self, request: urllib.request.Request) -> tuple[int, bytes]:
         try:
             with self.opener.open(request, timeout=30) as response:
-                return response.status, response.read().decode()
+                self.last_url = response.geturl()  # after the redirects the opener followed
+                return response.status, response.read()
         except urllib.error.HTTPError as error:
-            return error.code, error.read().decode(errors="replace")
+            return error.code, error.read()
 
 
 class Link:

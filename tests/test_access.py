@@ -24,7 +24,8 @@ ASSIGNEE_ONLY = {"remediation.start", "remediation.work"}
 PUBLIC_ENDPOINTS = {
     "static",
     "main.index",
-    "main.healthz",
+    "health.healthz",
+    "health.readyz",
     "accounts.login",
     "accounts.reset",
     "api.openapi",

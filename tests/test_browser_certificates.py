@@ -1,5 +1,6 @@
-"""Certificates in a real browser, on the demo data: print the signs of an area with the progress shown, scan a
-sign's QR code like a phone would, see the public page in Swedish, revoke as the admin, see the page change.
+"""Certificates in a real browser, on the demo data: print the signs of an area (a real `tryggahus worker` prints
+them) with the progress shown, scan a sign's QR code like a phone would, see the public page in Swedish, revoke as
+the admin, see the page change.
 
 Needs Debian's Chromium and the Playwright package; skipped without them except in CI (CI=true).
 """
@@ -7,15 +8,20 @@ Needs Debian's Chromium and the Playwright package; skipped without them except 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import pytest
 
 from audit.accounts.models import Role
 from audit.demo import DEMO_PASSWORDS, demo_email
 from tests import test_browser as tablet
 from tests.browser_support import LiveServer, Screenshots, expect
+from tests.jobs_support import Worker, job_worker
 from tests.pdf_support import pdf_text, qr_codes
+from tests.served_support import app_environment
 
 TIMEOUT_MS = 15_000
 
@@ -25,6 +31,16 @@ TIMEOUT_MS = 15_000
 # missing, except in CI).
 server = tablet.server
 browser = tablet.browser
+
+
+@pytest.fixture(scope="module")
+def worker(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    """A `tryggahus worker` on the served app's database and embedded queue: it prints the batches."""
+    settings = server.app.config["TRYGGAHUS"]
+    env = app_environment(settings.sqlalchemy_url, settings.instance_path)
+    env["TRYGGAHUS_SECRET_KEY"] = settings.secret_key  # the queue's messages are signed with it
+    with job_worker(env, tmp_path_factory.mktemp("worker"), "--workers", "1") as running:
+        yield running
 
 
 def _context(browser: Any, server: LiveServer, **options: Any) -> Any:
@@ -41,7 +57,7 @@ def _log_in(page: Any, role: Role) -> None:
     page.wait_for_url(re.compile(r"^(?!.*/login)"))
 
 
-def test_print_scan_verify_and_revoke(browser: Any, server: LiveServer, tmp_path: Path) -> None:
+def test_print_scan_verify_and_revoke(browser: Any, server: LiveServer, worker: Worker, tmp_path: Path) -> None:
     shots = Screenshots()
     desk = _context(browser, server, viewport={"width": 1280, "height": 900})
     page = desk.new_page()

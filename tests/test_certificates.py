@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from audit.accounts.models import Organisation, Role, User
 from audit.buildings.models import Building
 from audit.certificates.addresses import offer_verification_url
-from audit.certificates.batch import create_job, print_signs, sign_renderer
+from audit.certificates.batch import print_signs, sign_renderer
 from audit.certificates.documents import (
     PaperSize,
     SignFacts,
@@ -29,6 +29,7 @@ from audit.certificates.documents import (
     sign_facts,
     size_step,
 )
+from audit.certificates.jobs import create_print_job
 from audit.certificates.models import BatchFormat, Certificate, CertificateCounter
 from audit.certificates.numbering import add_months, format_number, parse_number, valid_until
 from audit.certificates.services import CertificateRefused, issue_certificate, revoke_certificate
@@ -351,7 +352,7 @@ def test_unknown_tokens_and_other_organisations_get_404(
     create_member: Callable[..., User],
 ) -> None:
     certificate = issue_certificate(session, people[Role.manager], approved(), issued_sign)
-    job = create_job(
+    job = create_print_job(
         session,
         people[Role.manager].id,
         certificate.organisation_id,
@@ -359,10 +360,8 @@ def test_unknown_tokens_and_other_organisations_get_404(
         BatchFormat.zip,
         PaperSize.a4,
         "sv",
-    )  # not started: only its pages are looked at
+    )  # not run: only its pages are looked at
     session.commit()
-    assert not job.stalled(job.created_at + timedelta(minutes=29))
-    assert job.stalled(job.created_at + timedelta(minutes=31))  # its process is gone: it will never finish
     tokens = ("x", "A" * 43, certificate.public_token[:-1] + "_")
     assert client.get("/v/%00").status_code == 400  # a NUL is refused before any view (audit/input_guard.py)
     misses = [client.get(f"/v/{token}") for token in tokens]
@@ -475,83 +474,40 @@ def test_cli_prints_the_signs_of_an_area(
     assert outside.number not in text
 
 
-def test_the_browser_batch_runs_in_the_background_and_shows_progress(database_kind: str, tmp_path: Path) -> None:
-    """A real background thread against a database of its own (not the test transaction): start, poll, download."""
-    import time
-
-    from audit.accounts.services import create_organisation, create_user
-    from audit.buildings.services import create_area, create_building
-    from audit.certificates.batch import wait_for_jobs
-    from audit.checklists.loader import load_checklist
-    from audit.checklists.services import store_checklist
-    from audit.extensions import db
-    from audit.migrate import upgrade
-    from tests.conftest import CHECKLIST_FILE, TEST_PASSWORD, fresh_database, make_test_app
+def test_a_print_job_started_on_the_page_prints_every_sign_with_its_progress(
+    database_kind: str, tmp_path: Path
+) -> None:
+    """The page starts the job and shows its row; the job's function, run here in-process as a worker would run it
+    (the queue itself is tested with real workers in test_jobs.py), prints every sign and the page offers the file."""
+    from audit.jobs.runner import run_job
+    from tests.conftest import fresh_database, make_test_app
+    from tests.jobs_support import print_setup, start_batch
 
     with fresh_database(database_kind, tmp_path) as url:
         app = make_test_app(url, tmp_path)
-        engine = app.extensions["tryggahus.database"].engine
-        upgrade(engine)
-        with app.app_context():
-            session = db.session
-            version = store_checklist(session, load_checklist(CHECKLIST_FILE)).version
-            organisation = create_organisation(session, "batch", "Batchbostäder AB")
-            inspector = create_user(session, organisation, "i@batch.example", Role.inspector, TEST_PASSWORD)
-            manager = create_user(session, organisation, "m@batch.example", Role.manager, TEST_PASSWORD)
-            area = create_area(session, organisation, "Alby")
-            numbers = []
-            for street in ("Albyvägen 1", "Albyvägen 3"):
-                building = create_building(
-                    session,
-                    organisation,
-                    name=street,
-                    street_address=street,
-                    postcode="145 59",
-                    city="Norsborg",
-                    area=area,
-                    features=set(),
-                )
-                inspection = approved_inspection(session, inspector, manager, building, version, ())
-                numbers.append(issue_certificate(session, manager, inspection, issued_sign).number)
-            session.commit()
-            area_id = area.id
         try:
+            setup = print_setup(app, signs=2)
             client = app.test_client()
-            login(client, "m@batch.example")
-            response = client.post(
-                "/certificates/batch",
-                data={
-                    "csrf_token": csrf_token(client, "/certificates/"),
-                    "area": str(area_id),
-                    "format": "pdf",
-                    "size": "A4",
-                    "language": "sv",
-                },
-            )
-            assert response.status_code == 303, response.get_data(as_text=True)[:300]
-            page = client.get(response.headers["Location"]).get_data(as_text=True)
+            login(client, setup.manager_email)
+            job_id = start_batch(client, setup.area_id)
+            page = client.get(f"/certificates/batch/{job_id}").get_data(as_text=True)
             assert "batch-status" in page
-            job_id = response.headers["Location"].rstrip("/").rsplit("/", 1)[1]
-            states = []
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                state = client.get(f"/certificates/batch/{job_id}/progress").get_json()
-                states.append((state["status"], state["done"]))
-                if state["status"] in ("finished", "failed"):
-                    break
-                time.sleep(0.05)
-            wait_for_jobs()
+            assert client.get(f"/certificates/batch/{job_id}/progress").get_json()["status"] == "queued"
+            assert client.get(f"/certificates/batch/{job_id}/download").status_code == 404  # nothing made yet
+            run_job(app, job_id, "in-process", timedelta(seconds=30))
+            state = client.get(f"/certificates/batch/{job_id}/progress").get_json()
             assert state["status"] == "finished", state
             assert state["done"] == state["total"] == 2
             assert state["errors"] == []
-            assert all(status in ("queued", "running", "finished") for status, _done in states)
+            assert state["attempt"] == 1
             download = client.get(state["download"])
             assert download.mimetype == "application/pdf"
             text = pdf_text(download.data)
-            assert all(number in text for number in numbers)
+            assert all(number in text for number in setup.numbers)
+            run_job(app, job_id, "in-process", timedelta(seconds=30))  # a second message changes nothing
+            assert client.get(f"/certificates/batch/{job_id}/progress").get_json() == state
         finally:
-            wait_for_jobs()
-            engine.dispose()
+            app.extensions["tryggahus.database"].engine.dispose()
 
 
 def test_concurrent_issuers_never_share_a_number(database_kind: str, tmp_path: Path) -> None:

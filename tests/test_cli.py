@@ -44,7 +44,7 @@ def test_console_script_validates_the_shipped_checklist(command: list[str], tmp_
         env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert "trygga-hus version 1, 100 items" in result.stdout
+    assert "trygga-hus version 2, 100 items" in result.stdout
 
 
 def test_validate_reports_every_broken_file_and_exits_1(runner: FlaskCliRunner, tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_load_stores_once_and_refuses_changed_content(runner: FlaskCliRunner, se
     copy.write_text(copy.read_text().replace("weight: 1\n", "weight: 2\n", 1))
     changed = runner.invoke(args=["checklist", "load", str(copy)])
     assert changed.exit_code == 1
-    assert "bump 'version' to 2" in _one_line_error(changed.output)
+    assert "bump 'version' to 3" in _one_line_error(changed.output)
     stored = session.scalars(select(ChecklistVersion).where(ChecklistVersion.key == "trygga-test")).all()
     assert len(stored) == 1
 
@@ -193,9 +193,9 @@ def test_init_migrates_an_empty_database_and_loads_checklists(database_kind: str
         runner = app.test_cli_runner()
         first = runner.invoke(args=["init"])
         assert first.exit_code == 0, first.output
-        assert "trygga-hus version 1 created" in first.output
+        assert "trygga-hus version 2 created" in first.output
         second = runner.invoke(args=["init"])
-        assert "trygga-hus version 1 unchanged" in second.output
+        assert "trygga-hus version 2 unchanged" in second.output
         demo = runner.invoke(args=["demo"])
         assert demo.exit_code == 0, demo.output
         app.extensions["tryggahus.database"].engine.dispose()

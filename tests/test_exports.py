@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -157,3 +158,97 @@ def test_rendering_pdfs_does_not_make_the_photo_checks_accept_truncated_files() 
     with pytest.raises(PhotoRejected) as refused:
         process_photo(demo_photo("cut")[:3000], max_bytes=10_000_000)
     assert refused.value.code == "corrupt"
+
+
+def test_a_long_list_is_exported_in_the_background(database_kind: str, tmp_path: Path) -> None:
+    """"Excel in the background" makes a job: its page shows it waiting, the job's function (run here as a worker
+    runs it; the queue's own tests use real workers) writes the list as filtered, in the asker's language, records
+    the export in the audit log, and the page offers the file to that organisation only."""
+    from flask_babel import force_locale
+    from sqlalchemy import func, select
+
+    from audit.accounts.services import create_organisation, create_user
+    from audit.auditlog.models import AuditEntry
+    from audit.buildings.services import create_building
+    from audit.checklists.loader import load_checklist
+    from audit.checklists.services import store_checklist
+    from audit.extensions import db
+    from audit.jobs.runner import run_job
+    from audit.migrate import upgrade
+    from audit.remediation.presentation import header
+    from tests.conftest import CHECKLIST_FILE, TEST_PASSWORD, fresh_database, make_test_app
+    from tests.remediation_support import approved_inspection
+    from tests.web_support import csrf_token
+
+    failing = ("UTE-01", "BEL-01", "ENT-01")
+    with fresh_database(database_kind, tmp_path) as url:
+        app = make_test_app(url, tmp_path)
+        engine = app.extensions["tryggahus.database"].engine
+        upgrade(engine)
+        try:
+            with app.app_context():
+                session = db.session
+                version = store_checklist(session, load_checklist(CHECKLIST_FILE)).version
+                organisation = create_organisation(session, "export", "Exportbostäder AB")
+                inspector = create_user(session, organisation, "i@export.example", Role.inspector, TEST_PASSWORD)
+                manager = create_user(session, organisation, "m@export.example", Role.manager, TEST_PASSWORD)
+                building = create_building(
+                    session, organisation, name="Hus 1", street_address="Exportgatan 1", postcode="111 11", city="Sthlm"
+                )
+                approved_inspection(session, inspector, manager, building, version, failing)
+                stranger = create_organisation(session, "stranger", "Andra AB")
+                create_user(session, stranger, "a@stranger.example", Role.admin, TEST_PASSWORD)
+                session.commit()
+
+            client = app.test_client()
+            login(client, "m@export.example")
+            page = client.get("/tasks/?lang=en").get_data(as_text=True)
+            assert "Excel in the background" in page
+            token = csrf_token(client, "/tasks/")
+            assert client.post("/tasks/export?format=pdf", data={"csrf_token": token}).status_code == 400
+            assert client.post("/tasks/export?format=csv", data={}).status_code == 400  # no CSRF token
+            started = client.post("/tasks/export?format=csv&severity=critical", data={"csrf_token": token})
+            assert started.status_code == 303
+            job_id = int(started.headers["Location"].rsplit("/", 1)[1])
+            assert client.get(f"/tasks/export/{job_id}/progress").get_json()["status"] == "queued"
+            waiting = client.get(f"/tasks/export/{job_id}?lang=sv").get_data(as_text=True)
+            assert "Väntar på en bakgrundstjänst" in waiting
+            assert client.get(f"/tasks/export/{job_id}/download").status_code == 404
+
+            run_job(app, job_id, "in-process", timedelta(seconds=30))
+            state = client.get(f"/tasks/export/{job_id}/progress").get_json()
+            assert state["status"] == "finished", state
+            with app.app_context():
+                critical = db.session.scalar(
+                    select(func.count()).select_from(RemediationTask).where(RemediationTask.severity == "critical")
+                )
+                exports = db.session.scalar(
+                    select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "task_list.exported")
+                )
+            assert critical == 2  # of the three tasks: the export follows the list's filter
+            assert state["done"] == state["total"] == critical
+            assert exports == 1
+            download = client.get(state["download"])
+            assert download.headers["Cache-Control"] == "private, no-store"
+            rows = list(csv.reader(io.StringIO(download.data.decode("utf-8-sig")), delimiter=CSV_DELIMITER))
+            assert len(rows) == 1 + critical
+            with app.test_request_context(), force_locale(_job_language(app, job_id)):
+                assert rows[0] == header()  # in the language of the page it was asked for on
+            assert {row[5] for row in rows[1:]} == {"BEL-01", "ENT-01"}  # the critical ones
+
+            other = app.test_client()
+            login(other, "a@stranger.example")
+            for path in ("", "/progress", "/download"):
+                assert other.get(f"/tasks/export/{job_id}{path}").status_code == 404
+        finally:
+            engine.dispose()
+
+
+def _job_language(app: Any, job_id: int) -> str:
+    from audit.extensions import db
+    from audit.jobs.models import Job
+
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        assert job is not None
+        return str(job.params["language"])

@@ -258,14 +258,14 @@ def test_the_start_page_in_both_languages(client: FlaskClient) -> None:
     assert '<html lang="sv">' in page
     assert "Trygghetsbesiktning av bostadshus" in page
     assert "<h2>Checklistor</h2>" in page
-    assert "version 1, 100 punkter" in page
+    assert "version 2, 100 punkter" in page
     assert "Logga in" in page
 
     page = _page(client, "/?lang=en")
     assert '<html lang="en">' in page
     assert "Safety inspection of residential buildings" in page
     assert "<h2>Checklists</h2>" in page
-    assert "version 1, 100 items" in page
+    assert "version 2, 100 items" in page
     assert "Trygghetsbesiktning" not in page
 
 

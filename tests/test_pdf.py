@@ -32,30 +32,31 @@ from audit.demo import demo_photo
 from audit.inspections.models import AnswerResult, Inspection, InspectionKind
 from audit.inspections.services import AnswerInput, save_answer, start_inspection, submit_inspection
 from audit.inspections.walk import build_walk
-from audit.pdf import PDF_ORIGIN, STATIC_ROOT, RefusedResource, make_url_fetcher, resolve_resource
-from audit.photos.storage import PhotoStore
+from audit.pdf import PDF_ORIGIN, STATIC_ROOT, RefusedResource, make_url_fetcher, read_resource
+from audit.storage.local import LocalStore
 from tests.pdf_support import pdf_fonts, pdf_image_count, pdf_text
 from tests.remediation_support import FINDING, approved_inspection, walk
 from tests.web_support import login
 
 
 def test_the_app_starts_without_weasyprint() -> None:
-    """Importing WeasyPrint costs about half a second: the app imports it only when it makes a PDF."""
+    """WeasyPrint and boto3 each take almost half a second to import: the app imports them only when it needs them."""
     code = (
         "import sys, audit; from audit.settings import Settings; from pathlib import Path; import tempfile;"
         "audit.create_app(Settings(instance_path=Path(tempfile.mkdtemp()), secret_key='x' * 40));"
-        "print(sorted(m for m in ('weasyprint', 'zxingcpp') if m in sys.modules))"
+        "print(sorted(m for m in ('weasyprint', 'zxingcpp', 'boto3', 'botocore') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
 
 def test_resources_come_only_from_static_files_and_photos(tmp_path: Path) -> None:
-    photos = PhotoStore(tmp_path / "photos")
+    photos = LocalStore(tmp_path / "photos")
     relative = photos.save(b"not really a jpeg")
     (tmp_path / "secret.txt").write_text("secret")
-    assert resolve_resource(f"{PDF_ORIGIN}static/fonts/Inter-Regular.ttf", STATIC_ROOT, photos.root).is_file()
-    assert resolve_resource(f"{PDF_ORIGIN}photos/{relative}", STATIC_ROOT, photos.root) == photos.path_for(relative)
+    font = (STATIC_ROOT / "fonts" / "Inter-Regular.ttf").read_bytes()
+    assert read_resource(f"{PDF_ORIGIN}static/fonts/Inter-Regular.ttf", STATIC_ROOT, photos) == font
+    assert read_resource(f"{PDF_ORIGIN}photos/{relative}", STATIC_ROOT, photos) == b"not really a jpeg"
     refused = [
         "file:///etc/passwd",
         f"file://{tmp_path / 'secret.txt'}",
@@ -66,10 +67,13 @@ def test_resources_come_only_from_static_files_and_photos(tmp_path: Path) -> Non
         f"{PDF_ORIGIN}photos/../secret.txt",
         f"{PDF_ORIGIN}instance/secret_key",
         f"{PDF_ORIGIN}static/fonts/missing.ttf",
+        f"{PDF_ORIGIN}photos/00/00/{'0' * 32}.jpg",
     ]
     for url in refused:
         with pytest.raises(RefusedResource):
-            resolve_resource(url, STATIC_ROOT, photos.root)
+            read_resource(url, STATIC_ROOT, photos)
+    with pytest.raises(RefusedResource):  # a fetcher made without the photo store serves no photo
+        read_resource(f"{PDF_ORIGIN}photos/{relative}", STATIC_ROOT, None)
 
 
 def test_a_document_cannot_reach_local_files_or_other_hosts(tmp_path: Path) -> None:
@@ -77,7 +81,7 @@ def test_a_document_cannot_reach_local_files_or_other_hosts(tmp_path: Path) -> N
     import weasyprint
 
     (tmp_path / "secret.png").write_bytes(demo_photo("secret"))
-    fetcher = make_url_fetcher(STATIC_ROOT, tmp_path / "photos")
+    fetcher = make_url_fetcher(STATIC_ROOT, LocalStore(tmp_path / "photos"))
     html = f"""<style>@font-face {{ font-family: Inter; src: url("static/fonts/Inter-Regular.ttf"); }}
         body {{ font-family: Inter; }}</style>
         <p>Hej</p><img src="file://{tmp_path / "secret.png"}"><img src="https://example.org/x.png">

@@ -8,18 +8,14 @@ from __future__ import annotations
 import hashlib
 import io
 import random
-import re
-import stat
 import struct
 import zlib
-from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image
 
 from audit.photos import processing
 from audit.photos.processing import PhotoRejected, ProcessedPhoto, process_photo
-from audit.photos.storage import PhotoStore
 
 MB = 1_000_000
 LATITUDE = (59.0, 19.0, 33.6)
@@ -375,76 +371,3 @@ def test_rejection_codes_and_messages() -> None:
         assert error.message
         assert str(error) == error.message
     assert PhotoRejected("corrupt", "Trasig bild.").message == "Trasig bild."
-
-
-# --- the file store -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> PhotoStore:
-    return PhotoStore(tmp_path / "var" / "photos")  # not there yet: created on the first save
-
-
-def test_store_round_trip(store: PhotoStore) -> None:
-    relative = store.save(b"jpeg bytes")
-
-    assert store.read(relative) == b"jpeg bytes"
-    assert store.path_for(relative).parent.parent.parent == store.root.resolve()
-
-
-def test_store_names_are_random_and_sharded(store: PhotoStore) -> None:
-    first, second = store.save(b"a"), store.save(b"a", suffix=".webp")
-
-    assert first != second
-    for relative, suffix in ((first, "jpg"), (second, "webp")):
-        match = re.fullmatch(rf"([0-9a-f]{{2}})/([0-9a-f]{{2}})/([0-9a-f]{{32}})\.{suffix}", relative)
-        assert match
-        assert match[3].startswith(match[1] + match[2])
-
-
-def test_store_files_are_not_world_readable_and_no_temporary_file_is_left(store: PhotoStore) -> None:
-    relative = store.save(b"data")
-
-    path = store.path_for(relative)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o640
-    assert [p.name for p in path.parent.iterdir()] == [path.name]
-
-
-@pytest.mark.parametrize("suffix", ["", "jpg", ".JPG", "/../x.jpg", ".jp/g", "." + "a" * 9])
-def test_store_refuses_odd_suffixes(store: PhotoStore, suffix: str) -> None:
-    with pytest.raises(ValueError, match="suffix"):
-        store.save(b"data", suffix=suffix)
-
-
-@pytest.mark.parametrize(
-    "relative", ["../x", "/etc/passwd", "ab/../../x", "ab/../cd/../../x", "", ".", "ab\\..\\..\\x", "ab/\x00.jpg"]
-)
-def test_store_refuses_paths_outside_its_root(store: PhotoStore, relative: str) -> None:
-    with pytest.raises(ValueError, match="not a path inside the photo store"):
-        store.path_for(relative)
-    with pytest.raises(ValueError, match="not a path inside the photo store"):
-        store.read(relative)
-    with pytest.raises(ValueError, match="not a path inside the photo store"):
-        store.delete(relative)
-
-
-def test_store_refuses_a_symbolic_link_that_leads_out(store: PhotoStore, tmp_path: Path) -> None:
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "secret.jpg").write_bytes(b"secret")
-    store.root.mkdir(parents=True)
-    (store.root / "ab").symlink_to(outside, target_is_directory=True)
-
-    with pytest.raises(ValueError, match="not a path inside the photo store"):
-        store.read("ab/secret.jpg")
-
-
-def test_store_delete(store: PhotoStore) -> None:
-    relative = store.save(b"data")
-
-    store.delete(relative)
-    store.delete(relative)  # already gone: fine
-    store.delete("00/00/" + "0" * 32 + ".jpg")  # never there: fine
-
-    with pytest.raises(FileNotFoundError):
-        store.read(relative)

@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
-from audit.accounts.models import Role, User
+from audit.accounts.models import Organisation, Role, User
 from audit.demo import demo_photo
 from audit.inspections.models import Inspection
 from audit.photos.services import add_photo
@@ -24,11 +24,14 @@ from audit.remediation.services import add_task_photo, start_task
 from tests.test_auth_and_api import PF
 
 DAY = 24 * 3600
-_HORIZONS = "files older than {hours} h, idempotency records older than 30 days, login records older than 30 days"
+_HORIZONS = (
+    "files older than {hours} h, idempotency records older than 30 days, login records older than 30 days, "
+    "jobs ended over 14 days ago"
+)
 
 
 def _counts(**counts: int) -> str:
-    names = ["photos", "idempotency records", "login throttles", "login sessions", "password reset links"]
+    names = ["photos", "idempotency records", "login throttles", "login sessions", "password reset links", "jobs"]
     return ", ".join(f"{name} {counts.get(name.replace(' ', '_'), 0)}" for name in names)
 
 
@@ -216,3 +219,43 @@ def test_a_login_ends_after_its_longest_age_however_busy(
     row.created_at = utcnow() - LOGIN_MAX_AGE - timedelta(minutes=1)
     session.flush()
     assert client.get("/buildings/").status_code == 302  # to the login page
+
+
+def test_jobs_ended_past_their_retention_go_with_their_files(
+    session: Session, runner: FlaskCliRunner, photo_root: Path, org: Organisation, create_member: Callable[..., User]
+) -> None:
+    from audit.database import utcnow
+    from audit.jobs.models import Job, JobStatus
+    from audit.jobs.results import read_result, store_result
+
+    manager = create_member(Role.manager, email="job-retention@test.example")
+    now = utcnow()
+
+    def ended(days_ago: int, status: JobStatus = JobStatus.finished, data: bytes | None = b"PK") -> Job:
+        at = now - timedelta(days=days_ago)
+        name = store_result(data, "zip") if data is not None else None
+        job = Job(
+            kind="remediation.export_tasks", organisation_id=org.id, created_by_id=manager.id, status=status,
+            params={}, result_name=name, started_at=at, finished_at=at, failure="x" if name is None else None,
+        )  # fmt: skip
+        session.add(job)
+        return job
+
+    old, old_failed, recent = ended(15), ended(20, JobStatus.failed, data=None), ended(13)
+    running = Job(kind="cleanup", organisation_id=None, params={}, status=JobStatus.queued)
+    session.add(running)
+    session.flush()
+    names = {job.id: job.result_name for job in (old, recent)}
+
+    done = runner.invoke(args=["purge"])
+
+    assert done.exit_code == 0, done.output
+    assert [line for line in done.output.splitlines() if line.startswith("jobs:")] == [
+        f"jobs: removed 2 ended before {now - timedelta(days=14):%Y-%m-%d %H:%M} UTC, 1 with a file"
+    ]
+    session.expire_all()
+    assert {job.id for job in session.query(Job)} >= {recent.id, running.id}
+    assert session.get(Job, old.id) is None
+    assert session.get(Job, old_failed.id) is None
+    assert read_result(names[old.id] or "") is None
+    assert read_result(names[recent.id] or "") == b"PK"

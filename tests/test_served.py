@@ -2,14 +2,20 @@
 
 One worker answers every request, so anything a request leaves behind in the process would be seen by the next:
 these tests interleave users of two organisations and both languages, and check that each page shows what is
-true for its own request — in particular that the building's task count follows a task being opened.
+true for its own request — in particular that the building's task count follows a task being opened. And signs
+are printed in the background: by the job worker `tryggahus serve` runs beside itself on the embedded queue, and
+beside `gunicorn wsgi:app` by a `tryggahus worker` of its own, as in production.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -42,6 +48,10 @@ class DemoSite:
     other_building_id: int
     #: A demo inspection being walked.
     draft_id: int
+    #: "serve" or "gunicorn", and what a `tryggahus worker` beside it needs.
+    kind: str
+    env: dict[str, str]
+    folder: Path
 
 
 @pytest.fixture(scope="module", params=["serve", "gunicorn"])
@@ -80,7 +90,9 @@ def site(
             )
             assert status == 200, server.log_tail()
             other_building_id = _building_id(url, "Andra huset")
-            yield DemoSite(server, building_id, inspection_id, other_building_id, draft_id)
+            yield DemoSite(
+                server, building_id, inspection_id, other_building_id, draft_id, request.param, env, tmp_path
+            )
 
 
 def _building_id(url: str, name: str) -> int:
@@ -150,3 +162,27 @@ def test_the_walk_follows_each_request_s_language(site: DemoSite) -> None:
     assert "Vägledning" not in english
     assert "Vägledning" in swedish
     assert "Guidance" not in swedish
+
+
+def test_signs_are_printed_in_the_background(site: DemoSite) -> None:
+    """`tryggahus serve` prints with the job worker it runs beside itself (nothing else to start, as `make run`);
+    `gunicorn wsgi:app` has none, and a `tryggahus worker` started beside it prints (the production layout)."""
+    from tests.jobs_support import job_worker
+
+    manager = Browser(site.server)
+    manager.login(demo_email(Role.manager), DEMO_PASSWORDS[Role.manager])
+    form = {"area": "0", "format": "pdf", "size": "A4", "language": "sv"}
+    status, page = manager.post("/certificates/batch", form, token_from="/certificates/")
+    match = re.search(r'data-progress-url="(/certificates/batch/\d+/progress)"', page)
+    assert status == 200, site.server.log_tail()
+    assert match, "the batch page shows the job's progress"
+    with job_worker(site.env, site.folder) if site.kind == "gunicorn" else contextlib.nullcontext():
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            state = json.loads(manager.get(match.group(1))[1])
+            if state["status"] in ("finished", "failed"):
+                break
+            time.sleep(0.1)
+    assert state["status"] == "finished", (state, site.server.log_tail())
+    assert state["done"] == state["total"] > 0
+    assert state["download"]

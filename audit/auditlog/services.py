@@ -10,10 +10,12 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from audit.auditlog import signals
 from audit.auditlog.chain import GENESIS, ChainReport, Head, check_chain, entry_hash, normalise
 from audit.auditlog.models import AuditChainHead, AuditEntry
 from audit.certificates.status import TIMEZONE
 from audit.database import lock_for_write, utcnow
+from audit.events import announce
 from audit.request_id import current_request_id
 
 #: Entries per page of the log.
@@ -177,12 +179,17 @@ def actions(session: Session, organisation_id: int) -> list[str]:
 
 
 def record_export(session: Session, actor: Actor, organisation_id: int, rows: int, chosen: LogFilter) -> None:
-    """An export of the log is itself an export of personal data (it names people): it is logged as well."""
-    append(
+    """An export of the log is itself an export of personal data (it names people): it is logged as well.
+
+    Announced as an event like every other change, so whoever subscribes to events (this log, the server's log)
+    sees it.
+    """
+    announce(
+        signals.audit_log_exported,
         session,
-        action="audit_log.exported",
-        actor=actor,
+        actor,
         organisation_id=organisation_id,
+        object_id=None,
         after={"rows": rows, "filter": chosen.to_args()},
     )
 

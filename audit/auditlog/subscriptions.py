@@ -13,6 +13,7 @@ from blinker import NamedSignal
 from sqlalchemy.orm import Session
 
 from audit.accounts import signals as _accounts  # noqa: F401  (declares its events)
+from audit.auditlog import signals as _auditlog  # noqa: F401
 from audit.auditlog.services import append
 from audit.certificates import signals as _certificates  # noqa: F401
 from audit.events import EVENTS

@@ -1,4 +1,4 @@
-"""Certificates, their revocations, new files of their signs, the yearly number counter and batch print jobs.
+"""Certificates, their revocations, new files of their signs and the yearly number counter.
 
 An issued certificate never changes: every fact on it (number, dates, address, organisation, score, token) is
 written once. What happens to it later is recorded elsewhere, so the issued row stays as it was: a revocation is a
@@ -10,13 +10,12 @@ is the stored sign (its file, sha256 and printed address): an admin may replace 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -36,8 +35,7 @@ from audit.certificates.numbering import NUMBER_LENGTH
 from audit.certificates.status import CertificateStatus, certificate_status
 from audit.checklists.models import ChecklistVersion
 from audit.database import Base, UTCDateTime, utcnow
-from audit.enums import enum_column_type
-from audit.errors import ImmutableError, InvalidTransition
+from audit.errors import ImmutableError
 from audit.inspections.models import Inspection
 
 #: A stored base address is http(s), without a trailing slash (SQL, for CHECK constraints).
@@ -205,71 +203,9 @@ class CertificateCounter(Base):
     last_sequence: Mapped[int] = mapped_column(default=0)
 
 
-class BatchStatus(StrEnum):
-    queued = "queued"
-    running = "running"
-    finished = "finished"
-    failed = "failed"
-
-
 class BatchFormat(StrEnum):
     pdf = "pdf"
     zip = "zip"
-
-
-_B = BatchStatus
-#: A print job runs in the web process that started it; one unfinished after this long has lost that process.
-STALLED_AFTER = timedelta(minutes=30)
-
-
-class BatchJob(Base):
-    """Printing many signs at once: queued → running → finished (some documents may have failed) or failed."""
-
-    __tablename__ = "batch_jobs"
-    __table_args__ = (
-        CheckConstraint("total >= 0 AND done >= 0 AND done <= total", name="progress_range"),
-        CheckConstraint("status <> 'finished' OR (finished_at IS NOT NULL AND done = total)", name="finished_done"),
-        CheckConstraint("status NOT IN ('running', 'finished', 'failed') OR started_at IS NOT NULL", name="started"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[BatchStatus] = mapped_column(enum_column_type(BatchStatus, "batch_status"), default=_B.queued)
-    format: Mapped[BatchFormat] = mapped_column(enum_column_type(BatchFormat, "batch_format"))
-    #: What to print: certificate ids, paper size and language.
-    params: Mapped[dict[str, Any]] = mapped_column(JSON)
-    total: Mapped[int] = mapped_column(default=0)
-    #: Documents handled so far, failed ones included.
-    done: Mapped[int] = mapped_column(default=0)
-    #: One entry per failed document: {"number": ..., "error": ...}.
-    errors: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
-    #: The finished file, relative to the instance folder's `batches/`.
-    result_name: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    def stalled(self, now: datetime) -> bool:
-        """Unfinished long after it began: the process running it is gone (restarted), it will not finish."""
-        return self.status in (_B.queued, _B.running) and now - self.created_at > STALLED_AFTER
-
-    def start(self, total: int) -> None:
-        if self.status is not _B.queued:
-            raise InvalidTransition("batch job", self.status.value, "running")
-        self.status, self.total, self.started_at = _B.running, total, utcnow()
-
-    def finish(self, result_name: str | None, errors: list[dict[str, str]]) -> None:
-        if self.status is not _B.running or self.done != self.total:
-            raise InvalidTransition("batch job", self.status.value, "finished")
-        self.status, self.result_name, self.errors, self.finished_at = _B.finished, result_name, errors, utcnow()
-
-    def fail(self, error: str) -> None:
-        if self.status in (_B.finished, _B.failed):
-            raise InvalidTransition("batch job", self.status.value, "failed")
-        self.status, self.finished_at = _B.failed, utcnow()
-        self.started_at = self.started_at or self.finished_at
-        self.errors = [*self.errors, {"number": "", "error": error}]
 
 
 #: What a regeneration of the sign replaces on the certificate.

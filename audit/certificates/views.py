@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -16,16 +17,17 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 
 from audit.access import ADMINS, REVIEWERS, STAFF, allow, get_scoped_or_404, public
 from audit.buildings.models import Area, Building
-from audit.certificates import batch
 from audit.certificates.addresses import (
     accepted_verification_url,
     names_another_host,
     offer_verification_url,
     verification_base_url,
 )
+from audit.certificates.batch import MEDIA_TYPES
 from audit.certificates.documents import PaperSize, issued_sign, render_sign, sign_facts
 from audit.certificates.forms import BatchForm, IssueForm, RegenerateSignForm, RevokeForm
-from audit.certificates.models import BatchFormat, BatchJob, BatchStatus, Certificate, verification_url
+from audit.certificates.jobs import PRINT_SIGNS, create_print_job
+from audit.certificates.models import BatchFormat, Certificate, verification_url
 from audit.certificates.report import render_report
 from audit.certificates.services import (
     building_certificates,
@@ -40,13 +42,15 @@ from audit.certificates.services import (
     revoke_certificate,
 )
 from audit.certificates.status import today_in_sweden
-from audit.database import utcnow
 from audit.downloads import private_file
 from audit.errors import DomainError
 from audit.extensions import db, limiter
 from audit.i18n import LANGUAGES, current_language
 from audit.inspections.models import Inspection
 from audit.inspections.views import inspection_or_404
+from audit.jobs.models import Job, JobStatus
+from audit.jobs.queue import send_after_commit
+from audit.jobs.results import read_result
 from audit.settings import Settings
 
 bp = Blueprint("certificates", __name__)
@@ -252,7 +256,7 @@ def batch_start() -> ResponseReturnValue:
     if not certificates:
         flash(_("There are no valid certificates to print for that choice."), "error")
         return redirect(url_for("certificates.index"), 303)
-    job = batch.create_job(
+    job = create_print_job(
         db.session,
         current_user.id,
         current_user.organisation_id,
@@ -261,21 +265,28 @@ def batch_start() -> ResponseReturnValue:
         PaperSize(form.size.data),
         form.language.data or "sv",
     )
-    batch.start_after_commit(db.session, job.id)
+    send_after_commit(db.session, job.id)
     return redirect(url_for("certificates.batch_show", job_id=job.id), 303)
 
 
-def _job_or_404(job_id: int) -> BatchJob:
-    return get_scoped_or_404(BatchJob, job_id)
+def _job_or_404(job_id: int) -> Job:
+    job = get_scoped_or_404(Job, job_id)
+    if job.kind != PRINT_SIGNS.name:
+        abort(404)
+    return job
 
 
-def _job_state(job: BatchJob) -> dict[str, object]:
+def _job_state(job: Job) -> dict[str, object]:
+    """The job as its page and the page's script show it; any web server reads it from the row."""
     return {
         "id": job.id,
-        "status": "stalled" if job.stalled(utcnow()) else job.status.value,
+        "status": job.status.value,
         "total": job.total,
         "done": job.done,
+        "attempt": job.attempts,
+        "max_attempts": job.max_attempts,
         "errors": job.errors,
+        "failure": job.failure,
         "download": url_for("certificates.batch_download", job_id=job.id) if job.result_name else None,
     }
 
@@ -297,16 +308,15 @@ def batch_progress(job_id: int) -> ResponseReturnValue:
 @allow(REVIEWERS)
 def batch_download(job_id: int) -> ResponseReturnValue:
     job = _job_or_404(job_id)
-    if job.status is not BatchStatus.finished or not job.result_name:
+    data = read_result(job.result_name or "") if job.status is JobStatus.finished else None
+    if data is None:
         abort(404)
-    path = batch.batch_folder() / job.result_name
-    if not path.is_file():
-        abort(404)
+    output_format = BatchFormat(job.params["format"])
     return flask_send_file(
-        path,
-        mimetype=batch.MEDIA_TYPES[job.format],
+        io.BytesIO(data),
+        mimetype=MEDIA_TYPES[output_format],
         as_attachment=True,
-        download_name=f"trygga-hus-signs-{job.id}.{job.format.value}",
+        download_name=f"trygga-hus-signs-{job.id}.{output_format.value}",
         max_age=0,
     )
 

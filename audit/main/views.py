@@ -1,12 +1,11 @@
-"""The start page and the health check."""
+"""The start page (the health endpoints are in `audit.health`)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import select
 
 from audit.access import public
 from audit.extensions import db
@@ -27,13 +26,3 @@ def index() -> ResponseReturnValue:
         select(ChecklistVersion).order_by(ChecklistVersion.key, ChecklistVersion.version.desc())
     ).all()
     return render_template("main/index.html", checklists=checklists)
-
-
-@bp.get("/healthz")
-@public
-def healthz() -> ResponseReturnValue:
-    try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        return jsonify(status="error", database="unreachable", detail=type(exc).__name__), 503
-    return jsonify(status="ok", database="ok", dialect=db.engine.dialect.name)

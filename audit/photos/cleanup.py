@@ -28,7 +28,7 @@ def orphan_photo_files(session: Session, *, before: datetime, dry_run: bool) -> 
     `before` leaves alone the files of uploads still in flight, whose rows are not committed yet.
     """
     store = photo_store()
-    old = (relative for relative, modified in store.listing() if modified < before.timestamp())
+    old = (entry.key for entry in store.listing() if entry.modified < before.timestamp())
     for batch in _batches(old):
         referenced = _referenced(session, batch)
         for relative in batch:

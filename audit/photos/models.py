@@ -24,7 +24,7 @@ class StoredPhoto:
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Repeated from the owner so every query can be scoped to the organisation directly.
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    #: Paths relative to the photo store's root (see `audit.photos.storage.PhotoStore`).
+    #: Keys in the photo store (see `audit.storage`): paths relative to its folder, or object names under its prefix.
     file_path: Mapped[str] = mapped_column(String(255), unique=True)
     thumbnail_path: Mapped[str] = mapped_column(String(255), unique=True)
     #: sha256 of the stored (re-encoded) file.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Response, abort, current_app, send_file
+from flask import Response, abort, current_app, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,10 @@ from audit.inspections.models import Inspection
 from audit.inspections.services import InvalidAnswer, check_editable, check_inspector, lock_inspection
 from audit.photos.models import Photo, StoredPhoto
 from audit.photos.processing import PhotoRejected, process_photo
-from audit.photos.storage import PhotoStore
+from audit.storage.base import FileStore, NotStored
+from audit.storage.services import app_store
+
+logger = logging.getLogger(__name__)
 
 #: Most photos an item can have; more is almost certainly a stuck upload loop.
 MAX_PHOTOS_PER_ITEM = 20
@@ -49,12 +53,17 @@ def _keep_files(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _remove_files(session: Session) -> None:
-    for path in session.info.pop(_UNCOMMITTED, []):
-        path.unlink(missing_ok=True)
+    store: FileStore
+    for store, key in session.info.pop(_UNCOMMITTED, []):
+        try:
+            store.delete(key)
+        except Exception:  # the store is out of reach: `tryggahus purge` removes the orphan later
+            logger.warning("photo file %s of a rolled-back upload stays until the next purge", key, exc_info=True)
 
 
-def photo_store() -> PhotoStore:
-    return PhotoStore(current_app.config["TRYGGAHUS"].photo_root)
+def photo_store() -> FileStore:
+    """The store of photos and thumbnails (`TRYGGAHUS_STORAGE`)."""
+    return app_store("photos")
 
 
 def add_photo(session: Session, actor: User, inspection: Inspection, item_key: str, raw: bytes) -> Photo:
@@ -93,8 +102,11 @@ def stored_photo_fields(session: Session, actor: User, raw: bytes, organisation:
             keep_location=organisation.keep_photo_location,
         )
     store = photo_store()
-    written = [store.save(processed.data), store.save(processed.thumbnail)]
-    session.info.setdefault(_UNCOMMITTED, []).extend(store.path_for(path) for path in written)
+    uncommitted = session.info.setdefault(_UNCOMMITTED, [])
+    written = []
+    for data in (processed.data, processed.thumbnail):
+        written.append(store.save(data))
+        uncommitted.append((store, written[-1]))
     return {
         "organisation_id": organisation.id,
         "file_path": written[0],
@@ -112,10 +124,15 @@ def photo_response(photo: StoredPhoto, variant: str) -> Response:
     """The photo's file (or its thumbnail) for a user already allowed to see it; 404 for anything else."""
     if variant not in ("full", "thumb"):
         abort(404)
-    try:
-        path = photo_store().path_for(photo.thumbnail_path if variant == "thumb" else photo.file_path)
-    except ValueError:
-        abort(404)
-    response = send_file(path, mimetype=photo.media_type, max_age=3600, conditional=True, etag=photo.sha256)
+    # Stored files never change, so a browser's copy with the photo's ETag is answered before reading anything.
+    if photo.sha256 in request.if_none_match:
+        response = Response(status=304)
+    else:
+        try:
+            data = photo_store().read(photo.thumbnail_path if variant == "thumb" else photo.file_path)
+        except (NotStored, ValueError):
+            abort(404)
+        response = Response(data, mimetype=photo.media_type)
+    response.set_etag(photo.sha256)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response

@@ -6,11 +6,13 @@ and never the inspection or the buildings pages.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import send_file as flask_send_file
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,6 +33,9 @@ from audit.errors import DomainError
 from audit.extensions import db
 from audit.i18n import current_language
 from audit.input_guard import takes_files
+from audit.jobs.models import Job, JobStatus
+from audit.jobs.queue import send_after_commit
+from audit.jobs.results import read_result
 from audit.labels import label
 from audit.photos.models import Photo
 from audit.photos.processing import PhotoRejected
@@ -39,6 +44,8 @@ from audit.remediation import export, queries
 from audit.remediation.chart import line_chart
 from audit.remediation.filters import UNASSIGNED, TaskFilter, parse_filter
 from audit.remediation.forms import AssignForm, DueDateForm, ReopenForm, StartForm, VerifyForm, WorkForm
+from audit.remediation.jobs import EXPORT_TASKS, FORMATS, create_export_job
+from audit.remediation.jobs import MEDIA_TYPES as EXPORT_MEDIA_TYPES
 from audit.remediation.models import RemediationTask, TaskEvent, TaskPhoto
 from audit.remediation.presentation import measurement, task_table
 from audit.remediation.services import (
@@ -425,6 +432,73 @@ def export_xlsx() -> Response:
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         f"tasks-{today().isoformat()}.xlsx",
     )
+
+
+@bp.post("/export")
+@allow(STAFF)
+def export_start() -> ResponseReturnValue:
+    """Export the list (as the query string filters it) in the background: for a list too long to wait for."""
+    output_format = request.args.get("format", "")
+    if output_format not in FORMATS or not FlaskForm(meta={"csrf": True}).validate_on_submit():
+        abort(400)
+    job = create_export_job(
+        db.session, current_user.user, current_user.organisation_id, _filter(), output_format, current_language()
+    )
+    send_after_commit(db.session, job.id)
+    return redirect(url_for("remediation.export_show", job_id=job.id), 303)
+
+
+def _export_job_or_404(job_id: int) -> Job:
+    job = get_scoped_or_404(Job, job_id)
+    if job.kind != EXPORT_TASKS.name:
+        abort(404)
+    return job
+
+
+def _export_state(job: Job) -> dict[str, object]:
+    return {
+        "id": job.id,
+        "status": job.status.value,
+        "total": job.total,
+        "done": job.done,
+        "attempt": job.attempts,
+        "max_attempts": job.max_attempts,
+        "errors": [],
+        "failure": job.failure,
+        "download": url_for("remediation.export_download", job_id=job.id) if job.result_name else None,
+    }
+
+
+@bp.get("/export/<int:job_id>")
+@allow(STAFF)
+def export_show(job_id: int) -> ResponseReturnValue:
+    job = _export_job_or_404(job_id)
+    return render_template("remediation/export.html", job=job, state=_export_state(job))
+
+
+@bp.get("/export/<int:job_id>/progress")
+@allow(STAFF)
+def export_progress(job_id: int) -> ResponseReturnValue:
+    return jsonify(_export_state(_export_job_or_404(job_id)))
+
+
+@bp.get("/export/<int:job_id>/download")
+@allow(STAFF)
+def export_download(job_id: int) -> ResponseReturnValue:
+    job = _export_job_or_404(job_id)
+    data = read_result(job.result_name or "") if job.status is JobStatus.finished else None
+    if data is None:
+        abort(404)
+    output_format = job.params["format"]
+    response = flask_send_file(
+        io.BytesIO(data),
+        mimetype=EXPORT_MEDIA_TYPES[output_format].split(";")[0],
+        as_attachment=True,
+        download_name=f"tasks-{job.created_at.date().isoformat()}-{job.id}.{output_format}",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _pdf(title: str, subtitle: str, chosen: TaskFilter, name: str) -> ResponseReturnValue:

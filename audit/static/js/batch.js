@@ -1,4 +1,4 @@
-// Batch printing: poll the job's progress until it has finished, then offer the download.
+// Batch printing: poll the job's progress (kept in its row, so any server answers) until it has ended.
 (function () {
   "use strict";
   const panel = document.getElementById("batch");
@@ -11,6 +11,14 @@
   const status = document.getElementById("batch-status");
   const download = document.getElementById("batch-download");
   const errors = document.getElementById("batch-errors");
+  const failure = document.getElementById("batch-failure");
+
+  function statusText(state) {
+    if (state.status === "running" && state.attempt > 1) {
+      return texts.retrying.replace("{attempt}", state.attempt).replace("{max}", state.max_attempts);
+    }
+    return texts[state.status] || "";
+  }
 
   function show(state) {
     const percent = state.total ? Math.round((100 * state.done) / state.total) : 100;
@@ -27,14 +35,16 @@
       }));
       errors.hidden = false;
     }
-    if (state.status === "finished") status.textContent = texts.finished;
-    if (state.status === "failed") status.textContent = texts.failed;
-    if (state.status === "stalled") status.textContent = texts.stalled;
+    status.textContent = statusText(state);
+    if (state.failure) {
+      failure.textContent = state.failure;
+      failure.hidden = false;
+    }
     if (state.download) {
       download.querySelector("a").href = state.download;
       download.hidden = false;
     }
-    return state.status === "finished" || state.status === "failed" || state.status === "stalled";
+    return state.status === "finished" || state.status === "failed";
   }
 
   function poll() {
