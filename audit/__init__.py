@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from audit.inspections.views import bp as inspections_bp
     from audit.logs import configure_logging
     from audit.main.views import bp as main_bp
+    from audit.offline.views import bp as offline_bp
     from audit.remediation.views import bp as remediation_bp
     from audit.request_id import init_request_id
     from audit.request_scope import init_request_scope
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     subscribe_event_log()
     init_readiness(app)
     blueprints = (main_bp, accounts_bp, buildings_bp, inspections_bp, api_bp, remediation_bp, certificates_bp)
-    for blueprint in (*blueprints, auditlog_bp, health_bp):
+    for blueprint in (*blueprints, auditlog_bp, health_bp, offline_bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     cli.register(app)

@@ -28,6 +28,11 @@ SITE_TEXTS = {
     "users": _l("Users"),
     "log_in": _l("Log in"),
     "footer": _l("Trygga hus — checklist-driven safety inspections of residential buildings."),
+    # {count} is filled in on the device (offline.js).
+    "unsent_on_logout": _l(
+        "{count} changes or photos have not reached the server yet. Log out and delete them from this device? "
+        "Cancel to stay and send them first."
+    ),
 }
 
 #: name: (endpoint, values) of every link in the frame.
@@ -45,6 +50,14 @@ SITE_LINKS: dict[str, tuple[str, dict[str, Any]]] = {
     "change_password": ("accounts.change_password", {}),
     "users": ("accounts.users", {}),
     "log_in": ("accounts.login", {}),
+    "manifest": ("offline.manifest", {}),
+    "service_worker": ("offline.service_worker", {}),
+    "offline_session": ("offline.session_token", {}),
+    "api": ("api.get_inspection", {"inspection_id": 1}),
+    "idb_js": ("static", {"filename": "vendor/idb/idb.umd.js"}),
+    "outbox_js": ("static", {"filename": "js/outbox.js"}),
+    "offline_js": ("static", {"filename": "js/offline.js"}),
+    "icon": ("static", {"filename": "icons/icon-192.png"}),
 }
 
 #: Built links by the application root they were built under (one per deployment, in practice).
@@ -55,7 +68,9 @@ def site_links() -> dict[str, str]:
     root = request.script_root
     links = _BUILT.get(root)
     if links is None:
-        links = _BUILT[root] = {name: url_for(endpoint, **values) for name, (endpoint, values) in SITE_LINKS.items()}
+        links = {name: url_for(endpoint, **values) for name, (endpoint, values) in SITE_LINKS.items()}
+        links["api"] = links["api"].rsplit("/inspections/", 1)[0]  # the API's root, /api/v1
+        _BUILT[root] = links
     return links
 
 

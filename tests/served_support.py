@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -154,3 +155,76 @@ class Browser:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
+
+
+class Link:
+    """The network between a browser and a served app, which a test can cut and restore.
+
+    The browser talks to the link's port; the link passes every byte on to the app. Cut, it closes every open
+    connection and listens no more, so a new connection is refused at once: to the browser, and to its service
+    worker (whose requests Chromium's offline mode does not stop), the app is out of reach while it keeps running.
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self._up = False
+        self._listener: socket.socket | None = None
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def up(self) -> bool:
+        return self._up
+
+    def restore(self) -> None:
+        listener = socket.create_server((HOST, self.port))  # SO_REUSEADDR: the same port again at once
+        listener.settimeout(0.1)
+        self._listener, self._up = listener, True
+        threading.Thread(target=self._accept, args=(listener,), name="link-accept", daemon=True).start()
+
+    def cut(self) -> None:
+        self._up = False
+        with self._lock:
+            doomed = [*self._sockets, *([self._listener] if self._listener else [])]
+            self._sockets.clear()
+            self._listener = None
+        for sock in doomed:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self._up and self._listener is listener:
+            try:
+                client, _address = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection((HOST, self.target_port), timeout=10)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._sockets.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), name="link-pump", daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        # One side ended its connection: so does the other (HTTP needs no half-open connections).
+        with self._lock:
+            self._sockets.difference_update((source, sink))
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()

@@ -30,6 +30,10 @@ PUBLIC_ENDPOINTS = {
     "accounts.reset",
     "api.openapi",
     "certificates.verify",
+    # The installable app: the service worker's code and the manifest hold no one's data, and browsers fetch the
+    # manifest without cookies.
+    "offline.service_worker",
+    "offline.manifest",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -78,8 +79,8 @@ WALK_TEXTS = {
     "conflict": _l("Changed by someone else meanwhile. Their answer:"),
     "keep_mine": _l("Keep mine"),
     "take_theirs": _l("Use theirs"),
-    "uploading": _l("Uploading photo…"),
-    "photo_failed": _l("The photo could not be saved:"),
+    "uploading": _l("Photo waiting to be sent…"),
+    "not_kept": _l("Could not be kept on this device (is its storage full?):"),
     "sections": _l("Sections"),
     "go_to_section": _l("Go to section"),
     "this_section": _l("This section"),
@@ -239,6 +240,7 @@ def _section_page(inspection: Inspection, section_key: str, typed: bool = False)
         following=following,
         editable=editable,
         t=texts,
+        progress_rules=json.dumps(walk.progress_rules, separators=(",", ":")) if editable else "",
     )
     return (page, 422) if typed else page
 

@@ -215,6 +215,15 @@ class Walk:
         return sum(s.answered for s in self.progress)
 
     @property
+    def progress_rules(self) -> list[tuple[str, tuple[str, ...], list[str]]]:
+        """Per section: its key, the items that must be answered and those that are; the walk's page counts progress
+        from these on the device (walk.js), with the answers it holds that the server does not have yet."""
+        answered = {key for key, row in self._answers.items() if row.result is not None}
+        return [
+            (key, required, [k for k in required if k in answered]) for key, _applies, required in self._layout.sections
+        ]
+
+    @property
     def total(self) -> int:
         return sum(s.total for s in self.progress)
 

@@ -1,30 +1,15 @@
-// Autosave for the inspection walk: every change is sent at once to the JSON API, one item at a time.
-// A change that cannot be sent (no signal in the basement) is kept in this device's storage and sent again
-// until the server has it, so nothing an inspector enters is lost across reloads.
+// The inspection walk's page: every change and photo goes into the outbox (outbox.js), which keeps it on this
+// device until the server has acknowledged it; an item says "saved" only then. Works the same with no signal.
 (function () {
   "use strict";
   const form = document.getElementById("walk");
   if (!form || form.dataset.editable !== "true") return;
 
-  const api = form.dataset.api;
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const pendingKey = "tryggahus:pending:" + form.dataset.inspection;
+  const outbox = window.TryggaOutbox;
+  const user = outbox.currentUser();
+  const inspection = Number(form.dataset.inspection);
   const msg = (name) => form.dataset["msg" + name];
   const timers = {};
-  const busy = {};
-  const again = {};
-
-  function newId() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return Date.now().toString(36) + Math.random().toString(36).slice(2);
-  }
-
-  function loadPending() {
-    try { return JSON.parse(localStorage.getItem(pendingKey) || "{}"); } catch (e) { return {}; }
-  }
-  function storePending(pending) {
-    try { localStorage.setItem(pendingKey, JSON.stringify(pending)); } catch (e) { /* storage full: keep in memory */ }
-  }
 
   function showState(article, state, text) {
     const badge = article.querySelector(".save-state");
@@ -68,72 +53,48 @@
     output.dataset.state = ok ? "pass" : "fail";
   }
 
-  function queue(article, delay) {
+  // The change goes into the outbox at once (it survives a reload and a closed browser); it is sent after `delay`,
+  // so typing a comment sends one answer, not one per key.
+  async function queue(article, delay) {
     const key = article.dataset.item;
-    const pending = loadPending();
-    pending[key] = { body: payload(article), id: newId(), base: Number(article.dataset.revision) };
-    storePending(pending);
     showState(article, "saving", msg("Saving"));
-    clearTimeout(timers[key]);
-    timers[key] = setTimeout(() => send(key), delay);
-  }
-
-  async function send(key) {
-    if (busy[key]) { again[key] = true; return; }
-    const entry = loadPending()[key];
-    if (!entry) return;
-    const article = document.getElementById("item-" + key);
-    busy[key] = true;
     try {
-      const response = await fetch(api + "/answers/" + encodeURIComponent(key), {
-        method: "PUT",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Idempotency-Key": entry.id },
-        body: JSON.stringify(Object.assign({}, entry.body, { base_revision: entry.base })),
-      });
-      const data = await response.json().catch(() => ({}));
-      if (response.ok) {
-        finish(key, entry, article, data.answer.revision);
-        updateProgress(data.progress);
-      } else if (response.status === 409 && data.current) {
-        showConflict(article, entry, data.current);
-      } else if (response.status >= 500) {
-        retryLater(key, article, msg("Unsaved"));
-      } else {
-        dropPending(key, entry);
-        showState(article, "error", msg("Error") + ": " + (data.message || response.status));
-      }
-    } catch (e) {
-      retryLater(key, article, msg("Offline"));
-    } finally {
-      busy[key] = false;
-      if (again[key]) { again[key] = false; send(key); }
+      await outbox.putAnswer(inspection, key, payload(article), Number(article.dataset.revision));
+    } catch (error) {
+      showState(article, "error", msg("NotKept") + " " + (error.message || error));
+      return;
     }
-  }
-
-  function finish(key, entry, article, revision) {
-    article.dataset.revision = revision;
-    const pending = loadPending();
-    if (pending[key] && pending[key].id === entry.id) {
-      delete pending[key];
-      storePending(pending);
-      showState(article, "saved", msg("Saved"));
-    } else if (pending[key]) {
-      pending[key].base = revision; // a newer change waits: base it on what was just stored
-      storePending(pending);
-    }
-  }
-
-  function dropPending(key, entry) {
-    const pending = loadPending();
-    if (pending[key] && pending[key].id === entry.id) { delete pending[key]; storePending(pending); }
-  }
-
-  function retryLater(key, article, text) {
-    showState(article, "unsaved", text);
     clearTimeout(timers[key]);
-    timers[key] = setTimeout(() => send(key), 5000);
+    timers[key] = setTimeout(() => outbox.sync(), delay);
   }
+
+  async function waitingFor(key) {
+    return (await outbox.entries(user, inspection)).some((entry) => entry.kind === "answer" && entry.item === key && entry.state === "waiting");
+  }
+
+  // The server acknowledged an answer: "saved" only when no later change of the item still waits.
+  outbox.events.addEventListener("ack", async (event) => {
+    const { entry, data } = event.detail;
+    if (entry.inspection !== inspection) return;
+    const article = document.getElementById("item-" + entry.item);
+    if (entry.kind === "photo") { if (article) photoSent(article, entry, data); return; }
+    if (!article) return;
+    article.dataset.revision = data.answer.revision;
+    if (!(await waitingFor(entry.item))) showState(article, "saved", msg("Saved"));
+  });
+  outbox.events.addEventListener("conflict", (event) => {
+    const entry = event.detail.entry;
+    const article = entry.inspection === inspection && document.getElementById("item-" + entry.item);
+    if (article) showConflict(article, entry, entry.current);
+  });
+  outbox.events.addEventListener("refused", (event) => {
+    const entry = event.detail.entry;
+    const article = entry.inspection === inspection && document.getElementById("item-" + entry.item);
+    if (article) showState(article, "error", msg("Error") + ": " + entry.reason);
+  });
+  outbox.events.addEventListener("waiting", () => {
+    form.querySelectorAll('.save-state[data-state="saving"]').forEach((badge) => { badge.dataset.state = "unsaved"; badge.textContent = msg("Offline"); });
+  });
 
   function describe(answer) {
     return [answer.result, answer.value, answer.choice, answer.text, answer.comment]
@@ -141,7 +102,6 @@
   }
 
   function showConflict(article, entry, current) {
-    const key = article.dataset.item;
     const box = article.querySelector(".conflict");
     box.hidden = false;
     box.textContent = msg("Conflict") + " " + describe(current) + " ";
@@ -153,17 +113,39 @@
     showState(article, "conflict", msg("Error"));
     mine.addEventListener("click", () => {
       box.hidden = true;
+      box.textContent = "";
       article.dataset.revision = current.revision;
-      const pending = loadPending();
-      pending[key] = { body: entry.body, id: newId(), base: current.revision };
-      storePending(pending);
-      send(key);
+      showState(article, "saving", msg("Saving"));
+      outbox.keepMine(entry, current.revision);
     });
-    theirs.addEventListener("click", () => {
-      dropPending(key, entry);
+    theirs.addEventListener("click", async () => {
+      await outbox.remove(entry.seq);
       location.reload();
     });
   }
+
+  // Progress counted on the device by the server's rule (an applicable, scored item counts once it has a
+  // judgement), from what the page was drawn with and every answer this device holds for the inspection: the bars
+  // move without signal too. The server stays the authority when the inspection is submitted.
+  const rules = JSON.parse(form.dataset.progress || "[]");
+
+  function judged(body) {
+    return [body.result, body.value, body.choice].some((part) => part !== null && part !== undefined && part !== "");
+  }
+
+  async function deviceProgress() {
+    const answered = new Set(rules.flatMap((rule) => rule[2]));
+    const latest = new Map();
+    for (const answer of await outbox.known(inspection)) latest.set(answer.item, answer.body);
+    for (const entry of await outbox.entries(user, inspection)) {
+      if (entry.kind === "answer" && entry.state !== "refused") latest.set(entry.item, entry.body);
+    }
+    latest.forEach((body, item) => { if (judged(body)) answered.add(item); else answered.delete(item); });
+    const sections = rules.map(([key, required]) => ({ key, answered: required.filter((item) => answered.has(item)).length, total: required.length }));
+    const sum = (name) => sections.reduce((total, section) => total + section[name], 0);
+    updateProgress({ sections, answered: sum("answered"), total: sum("total") });
+  }
+  outbox.events.addEventListener("change", () => { deviceProgress(); });
 
   function updateProgress(progress) {
     if (!progress) return;
@@ -180,37 +162,49 @@
     });
   }
 
-  async function uploadPhoto(article, input) {
+  // A photo is kept as it is (a Blob) in the outbox and shown from there until the server has it.
+  async function queuePhoto(article, input) {
     const file = input.files && input.files[0];
     if (!file) return;
-    const data = new FormData();
-    data.append("item_key", article.dataset.item);
-    data.append("file", file);
-    showState(article, "saving", msg("Uploading"));
     try {
-      const response = await fetch(api + "/photos", {
-        method: "POST", credentials: "same-origin", body: data,
-        headers: { "X-CSRFToken": csrf, "Idempotency-Key": newId() },
-      });
-      const body = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error(body.message || response.status);
-      const link = document.createElement("a");
-      link.href = body.url; link.target = "_blank";
-      const img = document.createElement("img");
-      img.src = body.thumbnail_url; img.alt = article.dataset.item;
-      link.append(img);
-      input.closest(".photo-button").before(link);
-      showState(article, "saved", msg("Saved"));
-    } catch (e) {
-      showState(article, "error", msg("PhotoFailed") + " " + e.message);
+      const entry = await outbox.addPhoto(inspection, article.dataset.item, file, file.name);
+      showPendingPhoto(article, entry);
+      showState(article, "saving", msg("Uploading"));
+      outbox.sync();
+    } catch (error) {
+      showState(article, "error", msg("NotKept") + " " + (error.message || error));
     } finally {
       input.value = "";
     }
   }
 
+  function showPendingPhoto(article, entry) {
+    const link = document.createElement("a");
+    link.dataset.pending = entry.key;
+    link.className = "pending-photo";
+    const img = document.createElement("img");
+    img.src = URL.createObjectURL(entry.photo);
+    img.alt = article.dataset.item;
+    link.append(img);
+    article.querySelector(".photo-button").before(link);
+  }
+
+  function photoSent(article, entry, photo) {
+    const link = article.querySelector('a[data-pending="' + entry.key + '"]');
+    if (link) {
+      link.removeAttribute("data-pending");
+      link.className = "";
+      link.href = photo.url; link.target = "_blank";
+      const img = link.querySelector("img");
+      URL.revokeObjectURL(img.src);
+      img.src = photo.thumbnail_url;
+    }
+    waitingFor(entry.item).then((waiting) => { if (!waiting) showState(article, "saved", msg("Saved")); });
+  }
+
   form.querySelectorAll("article.item[data-item]").forEach((article) => {
     article.addEventListener("change", (event) => {
-      if (event.target.matches("[data-photo-input]")) { uploadPhoto(article, event.target); return; }
+      if (event.target.matches("[data-photo-input]")) { queuePhoto(article, event.target); return; }
       // N/A and an answer exclude each other.
       if (event.target.name && event.target.name.startsWith("result-") && event.target.value === "na" && event.target.checked) {
         article.querySelectorAll('input[name^="value-"], input[name^="choice-"]').forEach((input) => {
@@ -229,16 +223,27 @@
   });
   form.addEventListener("submit", (event) => event.preventDefault());
 
-  // Changes kept on this device from an earlier visit are put back on screen and sent again.
-  const pending = loadPending();
-  Object.keys(pending).forEach((key) => {
-    const article = document.getElementById("item-" + key);
-    if (!article) return;
-    restore(article, pending[key].body);
-    showState(article, "saving", msg("Saving"));
-    send(key);
-  });
-  window.addEventListener("online", () => Object.keys(loadPending()).forEach(send));
+  // What this device knows beyond the page: answers acknowledged since the page was kept for offline use, then
+  // every change still in the outbox, put back on screen; then the outbox is sent.
+  async function restoreKept() {
+    for (const answer of await outbox.known(inspection)) {
+      const article = document.getElementById("item-" + answer.item);
+      if (!article || answer.revision <= Number(article.dataset.revision)) continue;
+      restore(article, answer.body);
+      article.dataset.revision = answer.revision;
+      showState(article, "saved", msg("Saved"));
+    }
+    for (const entry of await outbox.entries(user, inspection)) {
+      const article = document.getElementById("item-" + entry.item);
+      if (!article) continue;
+      if (entry.kind === "photo") showPendingPhoto(article, entry);
+      else restore(article, entry.body);
+      if (entry.state === "conflict") showConflict(article, entry, entry.current);
+      else if (entry.state === "refused") showState(article, "error", msg("Error") + ": " + entry.reason);
+      else showState(article, "saving", msg("Saving"));
+    }
+  }
+  restoreKept().then(() => { deviceProgress(); outbox.sync(); });
 
   function restore(article, body) {
     const key = article.dataset.item;

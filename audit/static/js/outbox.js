@@ -1,0 +1,281 @@
+// The outbox: every answer and photo an inspector gives is kept in IndexedDB (the photo itself, as a Blob) with the
+// Idempotency-Key made when the inspector acted, until the server has acknowledged that key. It is sent in order
+// when a page opens, when the connection returns and on demand, with retries and backoff. Nothing is dropped on a
+// refusal: an ended login (401) or a stale CSRF token pauses the queue until the inspector has logged in again, a
+// conflict (409) waits for "keep mine / use theirs", and any other refusal is kept and shown with its reason.
+// Uses idb (audit/static/vendor/idb), a thin promise wrapper around IndexedDB.
+(function () {
+  "use strict";
+  const DB_NAME = "tryggahus";
+  const OUTBOX = "outbox";
+  // The last answer the server acknowledged per item, so a page kept from before shows what was sent since.
+  const KNOWN = "answers";
+  const LOCK = "tryggahus-outbox";
+  const MAX_BACKOFF_MS = 60000;
+  const body = document.body;
+  const api = body.dataset.api;
+  const sessionUrl = body.dataset.session;
+  const events = new EventTarget();
+  let database = null;
+  let running = null;
+  let again = false;
+  let timer = null;
+  let token = null;
+
+  function open() {
+    if (!database) {
+      database = idb.openDB(DB_NAME, 1, {
+        upgrade(db) {
+          db.createObjectStore(OUTBOX, { keyPath: "seq", autoIncrement: true }).createIndex("user", "user");
+          db.createObjectStore(KNOWN, { keyPath: ["user", "inspection", "item"] }).createIndex("user", "user");
+        },
+      });
+    }
+    return database;
+  }
+
+  function emit(type, detail) {
+    events.dispatchEvent(new CustomEvent(type, { detail: detail || {} }));
+  }
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+  }
+
+  function currentUser() {
+    return body.dataset.user || null;
+  }
+
+  // Every entry of this user, oldest first (the order the inspector acted in).
+  async function entries(user, inspection) {
+    const all = await (await open()).getAllFromIndex(OUTBOX, "user", String(user || currentUser()));
+    return inspection === undefined ? all : all.filter((entry) => entry.inspection === Number(inspection));
+  }
+
+  async function counts(user) {
+    const result = { answers: 0, photos: 0, conflicts: 0, refused: 0 };
+    for (const entry of await entries(user)) {
+      if (entry.state === "conflict") result.conflicts += 1;
+      else if (entry.state === "refused") result.refused += 1;
+      else if (entry.kind === "photo") result.photos += 1;
+      else result.answers += 1;
+    }
+    return result;
+  }
+
+  // An answer to one item. A waiting answer to the same item that was never handed to the network is replaced (so
+  // typing a comment makes one entry, not one per pause); otherwise the answer goes after every earlier entry.
+  async function putAnswer(inspection, item, answer, base) {
+    const user = currentUser();
+    const tx = (await open()).transaction([OUTBOX, KNOWN], "readwrite");
+    const outbox = tx.objectStore(OUTBOX);
+    // Read in the same transaction as the acknowledgement writes it: a change made while an earlier one of the item
+    // was on its way builds on the revision that one got, whichever finishes first.
+    const stored = await tx.objectStore(KNOWN).get([user, inspection, item]);
+    if (stored && stored.revision > base) base = stored.revision;
+    const same = (await outbox.index("user").getAll(user)).filter(
+      (entry) => entry.kind === "answer" && entry.inspection === inspection && entry.item === item,
+    );
+    // A refused answer to the item is replaced by the inspector's newer one (it was kept to be corrected).
+    for (const refused of same.filter((entry) => entry.state === "refused")) await outbox.delete(refused.seq);
+    const last = same[same.length - 1];
+    let entry;
+    if (last && last.state === "waiting" && !last.attempts) {
+      entry = Object.assign(last, { body: answer, at: Date.now() });
+      await outbox.put(entry);
+    } else {
+      entry = { user, inspection, kind: "answer", item, body: answer, base, key: newKey(), state: "waiting", attempts: 0, nextTry: 0, at: Date.now() };
+      entry.seq = await outbox.add(entry);
+    }
+    await tx.done;
+    emit("change");
+    return entry;
+  }
+
+  async function addPhoto(inspection, item, blob, name) {
+    const entry = { user: currentUser(), inspection, kind: "photo", item, photo: blob, name: name || "photo.jpg", key: newKey(), state: "waiting", attempts: 0, nextTry: 0, at: Date.now() };
+    entry.seq = await (await open()).add(OUTBOX, entry);
+    emit("change");
+    return entry;
+  }
+
+  async function known(inspection) {
+    const all = await (await open()).getAllFromIndex(KNOWN, "user", currentUser());
+    return all.filter((answer) => answer.inspection === Number(inspection));
+  }
+
+  async function remove(seq) {
+    await (await open()).delete(OUTBOX, seq);
+    emit("change");
+  }
+
+  // "Keep mine" after a conflict: the same answer again, based on the revision the other one has, with a new key.
+  async function keepMine(entry, revision) {
+    const again = Object.assign({}, entry, { base: revision, key: newKey(), state: "waiting", attempts: 0, nextTry: 0, current: undefined });
+    await (await open()).put(OUTBOX, again);
+    emit("change");
+    return sync();
+  }
+
+  async function clearUser(user) {
+    const db = await open();
+    for (const store of [OUTBOX, KNOWN]) {
+      const tx = db.transaction(store, "readwrite");
+      for (const key of await tx.store.index("user").getAllKeys(String(user))) await tx.store.delete(key);
+      await tx.done;
+    }
+    emit("change");
+  }
+
+  // A fresh CSRF token for this login, also put into the page (a page kept for offline use carries none).
+  async function session() {
+    const response = await fetch(sessionUrl, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+    if (response.status === 401) return null;
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    const who = await response.json();
+    token = who.csrf_token;
+    document.querySelector('meta[name="csrf-token"]').content = token;
+    document.querySelectorAll('input[name="csrf_token"]').forEach((input) => { input.value = token; });
+    return who;
+  }
+
+  function request(entry) {
+    const headers = { Accept: "application/json", "X-CSRFToken": token, "Idempotency-Key": entry.key };
+    const base = api + "/inspections/" + entry.inspection;
+    if (entry.kind === "photo") {
+      const form = new FormData();
+      form.append("item_key", entry.item);
+      form.append("file", entry.photo, entry.name);
+      return fetch(base + "/photos", { method: "POST", credentials: "same-origin", headers, body: form });
+    }
+    headers["Content-Type"] = "application/json";
+    return fetch(base + "/answers/" + encodeURIComponent(entry.item), {
+      method: "PUT", credentials: "same-origin", headers, body: JSON.stringify(Object.assign({}, entry.body, { base_revision: entry.base })),
+    });
+  }
+
+  // Sends one entry: "sent", "next" (kept aside, go on), "stop" (try again later) or "login".
+  async function sendOne(db, seq) {
+    // Counted before the request, in one transaction with reading it: from now on the entry is not rewritten
+    // under the same key (putAnswer starts a new entry instead).
+    const tx = db.transaction(OUTBOX, "readwrite");
+    const entry = await tx.store.get(seq);
+    if (entry && entry.state === "waiting") {
+      entry.attempts += 1;
+      await tx.store.put(entry);
+    }
+    await tx.done;
+    if (!entry || entry.state !== "waiting") return "next";
+    let response;
+    try {
+      response = await request(entry);
+    } catch (error) {
+      return later(db, entry, "offline");
+    }
+    const data = await response.json().catch(() => ({}));
+    if (response.ok) return acknowledged(db, entry, data);
+    if (response.status === 401) return "login";
+    if (response.status === 400 && data.error === "csrf_failed") return "csrf";
+    if (response.status === 409 && data.error === "conflict" && data.current) {
+      Object.assign(entry, { state: "conflict", current: data.current, reason: data.message || "" });
+      await db.put(OUTBOX, entry);
+      emit("conflict", { entry });
+      return "next";
+    }
+    if (response.status >= 500 || response.status === 429 || response.status === 408) return later(db, entry, "error");
+    Object.assign(entry, { state: "refused", reason: data.message || "HTTP " + response.status, status: response.status });
+    await db.put(OUTBOX, entry);
+    emit("refused", { entry });
+    return "next";
+  }
+
+  async function acknowledged(db, entry, data) {
+    const tx = db.transaction([OUTBOX, KNOWN], "readwrite");
+    const outbox = tx.objectStore(OUTBOX);
+    await outbox.delete(entry.seq);
+    if (entry.kind === "answer") {
+      const revision = data.answer.revision;
+      tx.objectStore(KNOWN).put({ user: entry.user, inspection: entry.inspection, item: entry.item, revision, body: entry.body });
+      // Later changes of the same item build on what was just stored.
+      for (const later of await outbox.index("user").getAll(entry.user)) {
+        if (later.kind === "answer" && later.inspection === entry.inspection && later.item === entry.item && !later.attempts) {
+          later.base = revision;
+          await outbox.put(later);
+        }
+      }
+    }
+    await tx.done;
+    emit("ack", { entry, data });
+    return "sent";
+  }
+
+  async function later(db, entry, why) {
+    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(entry.attempts - 1, 10)) * (0.75 + Math.random() / 2);
+    entry.nextTry = Date.now() + delay;
+    await db.put(OUTBOX, entry);
+    schedule(delay);
+    emit("waiting", { why });
+    return "stop";
+  }
+
+  function schedule(delay) {
+    clearTimeout(timer);
+    timer = setTimeout(sync, delay);
+  }
+
+  async function drain(force) {
+    const user = currentUser();
+    if (!user) return;
+    const db = await open();
+    const first = (await entries(user)).find((entry) => entry.state === "waiting");
+    if (!first) { emit("change"); return; }
+    try {
+      const who = await session();
+      // Not logged in, or someone else is: this user's queue waits for this user's login.
+      if (!who || String(who.user) !== user) { emit("login"); return; }
+    } catch (error) {
+      emit("waiting", { why: "offline" });
+      schedule(5000);
+      return;
+    }
+    emit("resumed");
+    let csrfRetried = false;
+    for (;;) {
+      const entry = (await entries(user)).find((candidate) => candidate.state === "waiting");
+      if (!entry) break;
+      if (!force && entry.nextTry > Date.now()) { schedule(entry.nextTry - Date.now()); break; }
+      const outcome = await sendOne(db, entry.seq);
+      emit("change");
+      if (outcome === "stop") break;
+      if (outcome === "login" || (outcome === "csrf" && (csrfRetried || !(await session())))) { emit("login"); break; }
+      csrfRetried = outcome === "csrf"; // a stale token: once more with a fresh one
+    }
+    emit("change");
+  }
+
+  // One sender at a time, also across tabs (a Web Lock); `force` ignores the backoff ("Send now", back online).
+  function sync(force) {
+    if (running) { again = true; return running; }
+    const work = () => drain(force === true);
+    running = (navigator.locks ? navigator.locks.request(LOCK, work) : work())
+      .catch((error) => { emit("waiting", { why: String(error) }); })
+      .finally(() => {
+        running = null;
+        if (again) { again = false; sync(force); } // something was added while the last round was ending
+      });
+    return running;
+  }
+
+  // A page kept for offline use has no CSRF token for its own forms (log out, submit): one is fetched when there
+  // is signal, also when nothing waits to be sent.
+  function refreshToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    if (!meta || meta.content) return Promise.resolve();
+    return session().catch(() => null);
+  }
+
+  window.addEventListener("online", () => { refreshToken(); sync(true); });
+
+  window.TryggaOutbox = { events, entries, counts, putAnswer, addPhoto, known, remove, keepMine, clearUser, sync, currentUser, refreshToken };
+})();

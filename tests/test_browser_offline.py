@@ -1,0 +1,506 @@
+"""The walk without signal, in a real browser against the real served app (SQLite, and PostgreSQL when set).
+
+The inspector downloads an inspection for offline use; then the network is cut between the browser and the server
+(`Link`: so that not even the service worker's own requests reach it, which `context.set_offline` does not stop in
+Chromium) and the browser is set offline. Several sections are opened from the device, items answered (a
+measurement, N/A, failing items with photos), the page reloaded and the browser closed and opened again (a
+persistent profile), all still offline. Then the network comes back, the browser goes online, the counter of
+waiting changes reaches zero, and the API shows every answer and photo on the server exactly once. Also: a login
+that ends while offline is asked for again and nothing is lost; logging out warns about unsent changes, then
+leaves no kept inspection or queue for the next user of the browser.
+
+Needs Debian's Chromium and the Playwright package, like tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from audit.accounts.models import LoginSession, Role, User
+from audit.accounts.services import create_organisation, create_user
+from audit.buildings.features import Feature
+from audit.buildings.models import Building
+from audit.buildings.services import create_building
+from audit.database import make_engine
+from audit.extensions import db
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, expect, in_ci, jpeg_photo, missing_browser
+from tests.conftest import TEST_PASSWORD, fresh_database, make_test_app
+from tests.served_support import BIN, HOST, Link, RunningServer, app_environment, free_port, served
+
+MISSING = missing_browser()
+if MISSING and not in_ci():
+    pytest.skip(MISSING, allow_module_level=True)
+
+BUILDING = "Fittja Terrass"
+TABLET = {"width": 1024, "height": 768}
+TIMEOUT_MS = 15_000
+
+
+#: The users of the organisation made for these tests, by role.
+EMAILS = {Role.inspector: "inspektor@offline.example", Role.manager: "forvaltare@offline.example"}
+BUILDINGS = ("Fittja Terrass", "Alby Park", "Eriksbergsvägen 3", "Hallunda Torg 2")
+
+
+@dataclass
+class Site:
+    """The app served by `tryggahus serve`, reached through a link that can be cut (see `Link`)."""
+
+    server: RunningServer
+    link: Link
+    database_url: str
+
+    @property
+    def url(self) -> str:
+        return self.link.url
+
+
+def _seed(url: str, folder: Path) -> None:
+    """An organisation with an inspector, a manager and buildings with every feature (so every section applies)."""
+    app = make_test_app(url, folder)
+    result = app.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        organisation = create_organisation(db.session, "offline", "Offlinebostäder AB")
+        for role, email in EMAILS.items():
+            create_user(db.session, organisation, email, role, TEST_PASSWORD)
+        for name in BUILDINGS:
+            create_building(
+                db.session,
+                organisation,
+                name=name,
+                street_address=name,
+                postcode="145 53",
+                city="Norsborg",
+                features=set(Feature),
+            )
+        db.session.commit()
+    app.extensions["tryggahus.database"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def served_site(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    folder = tmp_path_factory.mktemp(f"offline-{database_kind}")
+    with fresh_database(database_kind, folder) as url:
+        _seed(url, folder)
+        port = free_port()
+        command = [str(BIN / "tryggahus"), "serve", "--host", HOST, "--port", str(port), "--workers", "1"]
+        with served(command, app_environment(url, folder), folder, port) as server:
+            link = Link(port)
+            link.restore()
+            try:
+                yield Site(server, link, url)
+            finally:
+                link.cut()
+
+
+@pytest.fixture
+def site(served_site: Site) -> Site:
+    """The served app, with the network up whatever the last test left."""
+    if not served_site.link.up:
+        served_site.link.restore()
+    return served_site
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Any]:
+    if MISSING:
+        pytest.fail(MISSING, pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as running:
+        yield running
+
+
+@contextmanager
+def tablet(playwright: Any, profile: Path, site: Site) -> Iterator[Any]:
+    """A tablet's browser with a profile on disk: its IndexedDB and caches outlive closing it."""
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        args=CHROMIUM_ARGS,
+        headless=True,
+        viewport=TABLET,
+        has_touch=True,
+        locale="sv-SE",
+        timezone_id="Europe/Stockholm",
+        base_url=site.url,
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    context.on("weberror", lambda error: errors.append(str(error.error)))
+    try:
+        yield context
+    finally:
+        context.close()
+    assert not errors, f"script errors in the page: {errors}"
+
+
+def page_of(context: Any) -> Any:
+    return context.pages[0] if context.pages else context.new_page()
+
+
+def log_in(page: Any, role: Role, then: str | None = None) -> None:
+    page.goto("/login" + (f"?next={then}" if then else ""))
+    page.locator('input[name="email"]').fill(EMAILS[role])
+    page.locator('input[name="password"]').fill(TEST_PASSWORD)
+    page.locator("main form button[type=submit]").tap()
+    page.wait_for_url(re.compile(re.escape(then) + "$" if then else r"/buildings/?$"))
+
+
+def write_headers(page: Any) -> dict[str, str]:
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    return {"X-CSRFToken": token or "", "Idempotency-Key": str(uuid.uuid4()), "Accept": "application/json"}
+
+
+def start_inspection(page: Any, site: Site, building: str = BUILDING) -> int:
+    """A new certification of a demo building (one without a draft), through the API as the logged-in inspector."""
+    engine = make_engine(site.database_url)
+    try:
+        with engine.connect() as connection:
+            building_id = connection.execute(select(Building.id).where(Building.name == building)).scalar_one()
+    finally:
+        engine.dispose()
+    body = {"building_id": building_id, "kind": "certification", "checklist_key": "trygga-hus"}
+    response = page.request.post("/api/v1/inspections", data=body, headers=write_headers(page))
+    assert response.status == 201, response.text()
+    return int(response.json()["id"])
+
+
+def stored(page: Any, inspection_id: int) -> dict[str, Any]:
+    response = page.request.get(f"/api/v1/inspections/{inspection_id}")
+    assert response.ok, response.text()
+    return response.json()
+
+
+def item(page: Any, key: str) -> Any:
+    return page.locator(f"#item-{key}")
+
+
+def tap(page: Any, key: str, choice: str) -> None:
+    named = choice in ("pass", "fail", "na")
+    selector = f"label.toggle.{choice}" if named else f'label.toggle:has(input[value="{choice}"])'
+    toggle = item(page, key).locator(selector)
+    toggle.tap()
+    expect(toggle.locator("input")).to_be_checked()
+
+
+def measure(page: Any, key: str, typed: str) -> None:
+    field = item(page, key).locator(".measure-input")
+    field.fill(typed)
+    expect(field).to_have_value(typed)
+
+
+def waiting(page: Any, count: int) -> None:
+    """The counter says `count` changes and photos wait (0: nothing waits)."""
+    expect(page.locator("#outbox-status")).to_have_attribute("data-waiting", str(count))
+
+
+def progress(page: Any, section: int, whole: int) -> None:
+    """The bars say `section` items of this section and `whole` of the inspection are answered."""
+    texts = page.locator(".progress-pair .progress-text")
+    expect(texts.nth(0)).to_have_text(re.compile(rf"^{section} / \d+$"))
+    expect(texts.nth(1)).to_have_text(re.compile(rf"^{whole} / \d+$"))
+
+
+def download(page: Any, inspection_id: int) -> list[str]:
+    """Take the inspection offline from its page; the addresses of its sections."""
+    page.goto(f"/inspections/{inspection_id}")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.locator("[data-offline-download]").tap()
+    expect(page.locator("#offline-panel")).to_have_attribute("data-held", "true")
+    return page.eval_on_selector_all("a.section-link", "links => links.map(a => new URL(a.href).pathname)")
+
+
+def go_offline(context: Any, site: Site) -> None:
+    """No network: the browser is offline and the app out of reach (also for the service worker)."""
+    site.link.cut()
+    context.set_offline(True)
+
+
+def go_online(context: Any, site: Site) -> None:
+    site.link.restore()
+    context.set_offline(False)
+
+
+def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
+    playwright: Any, site: Site, tmp_path: Path
+) -> None:
+    profile = tmp_path / "profile"
+    photo_ute = jpeg_photo("UTE-05", (1600, 1200))
+    photo_ent = jpeg_photo("ENT-03")
+    with tablet(playwright, profile, site) as context:
+        page = page_of(context)
+        log_in(page, Role.inspector)
+        inspection_id = start_inspection(page, site)
+        sections = download(page, inspection_id)
+        assert f"/inspections/{inspection_id}/sections/UTE" in sections
+        assert len(sections) >= 10
+        expect(page.locator("#offline-panel .offline-state")).to_contain_text("kB")
+        # The kept pages carry no CSRF token of their own.
+        kept = page.evaluate(
+            """async (url) => {
+                 const names = (await caches.keys()).filter((name) => name.startsWith("tryggahus-inspection-"));
+                 const response = await (await caches.open(names[0])).match(url);
+                 return await response.text();
+               }""",
+            f"/inspections/{inspection_id}/sections/UTE",
+        )
+        assert '<meta name="csrf-token" content="">' in kept
+        assert re.search(r'name="csrf_token" value="[^"]', kept) is None
+        base = f"/inspections/{inspection_id}/sections/"
+
+    # No network, and the app out of reach: every page below comes from the device.
+    with tablet(playwright, profile, site) as context:
+        go_offline(context, site)
+        page = page_of(context)
+        page.goto(base + "UTE")
+        waiting(page, 0)
+        measure(page, "UTE-01", "0,8")
+        tap(page, "UTE-05", "fail")
+        item(page, "UTE-05").locator('textarea[name="comment-UTE-05"]').fill("Belysningen vid entrén är trasig.")
+        item(page, "UTE-05").locator("input[data-photo-input]").set_input_files(
+            files=[{"name": "ute-05.jpg", "mimeType": "image/jpeg", "buffer": photo_ute}]
+        )
+        expect(item(page, "UTE-05").locator("a.pending-photo img")).to_have_count(1)
+        tap(page, "UTE-06", "4")
+        waiting(page, 4)  # three answers and a photo
+        progress(page, 3, 3)  # counted on the device
+        expect(item(page, "UTE-05").locator(".save-state")).not_to_have_attribute("data-state", "saved")
+
+        page.locator('.walk-nav a.button.primary[href="BEL"]').tap()  # the next section, from the device
+        page.wait_for_url(re.compile(r"/sections/BEL$"))
+        tap(page, "BEL-01", "pass")
+        measure(page, "BEL-05", "2800")
+        waiting(page, 6)
+        progress(page, 2, 5)
+
+        page.goto(base + "ENT")
+        tap(page, "ENT-04", "na")
+        tap(page, "ENT-03", "fail")
+        item(page, "ENT-03").locator("input[data-photo-input]").set_input_files(
+            files=[{"name": "ent-03.jpg", "mimeType": "image/jpeg", "buffer": photo_ent}]
+        )
+        waiting(page, 9)
+        page.reload()
+        waiting(page, 9)
+        progress(page, 2, 7)
+        expect(item(page, "ENT-04").locator('input[value="na"]')).to_be_checked()
+        expect(item(page, "ENT-03").locator('input[value="fail"]')).to_be_checked()
+        expect(item(page, "ENT-03").locator("a.pending-photo img")).to_have_count(1)
+
+    # Closed and opened again, still offline: the answers and the photo are still on the device.
+    with tablet(playwright, profile, site) as context:
+        go_offline(context, site)
+        page = page_of(context)
+        page.goto(base + "UTE")
+        waiting(page, 9)
+        progress(page, 3, 7)
+        expect(item(page, "UTE-01").locator(".measure-input")).to_have_value("0,8")
+        expect(item(page, "UTE-05").locator('input[value="fail"]')).to_be_checked()
+        expect(item(page, "UTE-05").locator("a.pending-photo img")).to_have_count(1)
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0",
+            arg=item(page, "UTE-05").locator("a.pending-photo img").element_handle(),
+        )
+
+        # Back online.
+        go_online(context, site)
+        waiting(page, 0)
+        expect(item(page, "UTE-05").locator(".save-state")).to_have_attribute("data-state", "saved")
+        expect(item(page, "UTE-05").locator("a.pending-photo")).to_have_count(0)
+        progress(page, 3, 7)
+        inspection = stored(page, inspection_id)
+
+    answers = inspection["answers"]
+    expected = {
+        "UTE-01": ("value", "0.8"),
+        "UTE-05": ("result", "fail"),
+        "UTE-06": ("value", "4"),
+        "BEL-01": ("result", "pass"),
+        "BEL-05": ("value", "2800"),
+        "ENT-04": ("result", "na"),
+        "ENT-03": ("result", "fail"),
+    }
+    assert set(answers) == set(expected)
+    for key, (field, value) in expected.items():
+        got = answers[key][field]
+        assert (float(got) == float(value)) if field == "value" else got == value, (key, answers[key])
+        assert answers[key]["revision"] == 1, f"{key} was stored more than once: {answers[key]}"
+    assert answers["UTE-05"]["comment"] == "Belysningen vid entrén är trasig."
+    photos = sorted(photo["item_key"] for photo in inspection["photos"])
+    assert photos == ["ENT-03", "UTE-05"], inspection["photos"]
+
+
+def end_logins_on_the_server(site: Site, role: Role) -> None:
+    """Every login of the user ends, as when it expires or an admin ends it."""
+    engine = make_engine(site.database_url)
+    try:
+        with engine.begin() as connection:
+            user_id = connection.execute(select(User.id).where(User.email == EMAILS[role])).scalar_one()
+            connection.execute(
+                update(LoginSession)
+                .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            )
+    finally:
+        engine.dispose()
+
+
+KEPT_INSPECTIONS = """async () => (await caches.keys()).filter((name) => name.startsWith("tryggahus-inspection-"))"""
+OUTBOX_SIZE = """() => new Promise((resolve, reject) => {
+    const opening = indexedDB.open("tryggahus");
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+        const db = opening.result;
+        if (!db.objectStoreNames.contains("outbox")) { db.close(); resolve(0); return; }
+        const counting = db.transaction("outbox").objectStore("outbox").count();
+        counting.onsuccess = () => { db.close(); resolve(counting.result); };
+    };
+})"""
+
+
+def test_a_login_that_ended_offline_is_asked_for_and_then_everything_is_sent(
+    playwright: Any, site: Site, tmp_path: Path
+) -> None:
+    with tablet(playwright, tmp_path / "profile", site) as context:
+        page = page_of(context)
+        log_in(page, Role.inspector)
+        inspection_id = start_inspection(page, site, "Alby Park")
+        download(page, inspection_id)
+    section = f"/inspections/{inspection_id}/sections/UTE"
+    with tablet(playwright, tmp_path / "profile", site) as context:
+        go_offline(context, site)
+        page = page_of(context)
+        page.goto(section)
+        tap(page, "UTE-05", "fail")
+        item(page, "UTE-05").locator("input[data-photo-input]").set_input_files(
+            files=[{"name": "ute-05.jpg", "mimeType": "image/jpeg", "buffer": jpeg_photo("UTE-05")}]
+        )
+        measure(page, "UTE-01", "1,2")
+        waiting(page, 3)
+        end_logins_on_the_server(site, Role.inspector)  # the login ends while the tablet is in the basement
+
+        go_online(context, site)
+        # The queue pauses and asks for the login; nothing is dropped.
+        expect(page.locator("#outbox-status .outbox-login")).to_be_visible()
+        waiting(page, 3)
+        page.locator("#outbox-status .outbox-login a").tap()
+        page.locator('input[name="email"]').fill(EMAILS[Role.inspector])
+        page.locator('input[name="password"]').fill(TEST_PASSWORD)
+        page.locator("main form button[type=submit]").tap()
+        page.wait_for_url(re.compile(re.escape(section) + "$"))  # back in the walk
+        waiting(page, 0)
+        expect(page.locator("#outbox-status .outbox-login")).to_be_hidden()
+        inspection = stored(page, inspection_id)
+    answers = inspection["answers"]
+    assert set(answers) == {"UTE-01", "UTE-05"}
+    assert answers["UTE-05"]["result"] == "fail"
+    assert float(answers["UTE-01"]["value"]) == 1.2
+    assert [answer["revision"] for answer in answers.values()] == [1, 1]
+    assert [photo["item_key"] for photo in inspection["photos"]] == ["UTE-05"]
+
+
+def test_logging_out_warns_about_unsent_changes_and_then_leaves_nothing_for_the_next_user(
+    playwright: Any, site: Site, tmp_path: Path
+) -> None:
+    with tablet(playwright, tmp_path / "profile", site) as context:
+        page = page_of(context)
+        log_in(page, Role.inspector)
+        inspection_id = start_inspection(page, site, "Eriksbergsvägen 3")
+        download(page, inspection_id)
+        assert len(page.evaluate(KEPT_INSPECTIONS)) == 1
+
+        # A value the server refuses is kept and shown with the reason, not dropped; a good answer is sent.
+        page.goto(f"/inspections/{inspection_id}/sections/UTE")
+        measure(page, "UTE-01", "ljust")
+        tap(page, "UTE-05", "pass")
+        status = page.locator("#outbox-status")
+        expect(status).to_have_attribute("data-problems", "1")
+        waiting(page, 0)
+        expect(status.locator(".outbox-problems li")).to_contain_text("UTE-01")
+        expect(item(page, "UTE-01").locator(".save-state")).to_have_attribute("data-state", "error")
+        expect(item(page, "UTE-05").locator(".save-state")).to_have_attribute("data-state", "saved")
+        with page.expect_download() as exported:
+            status.locator(".outbox-export").tap()
+        kept = json.loads(Path(exported.value.path()).read_text(encoding="utf-8"))
+        assert [(entry["item"], entry["answer"]["value"], entry["state"]) for entry in kept] == [
+            ("UTE-01", "ljust", "refused")
+        ]
+        assert "ljust" in kept[0]["reason"]
+
+        # Logging out warns; cancelling stays logged in with everything kept.
+        with page.expect_event("dialog") as asked:
+            page.locator('form[action$="/logout"] button').tap()
+        warning = asked.value
+        assert warning.type == "confirm"
+        assert warning.message.startswith("1 ")
+        warning.dismiss()
+        expect(status.locator(".outbox-problems li")).to_have_count(1)
+        assert page.url.endswith("/sections/UTE")
+        assert len(page.evaluate(KEPT_INSPECTIONS)) == 1
+
+        # Confirmed: the device's copies and queue are gone.
+        with page.expect_event("dialog") as asked:
+            page.locator('form[action$="/logout"] button').tap()
+        asked.value.accept()
+        page.wait_for_url(re.compile(r"/login"))
+        assert page.evaluate(KEPT_INSPECTIONS) == []
+        assert page.evaluate(OUTBOX_SIZE) == 0
+
+        # The inspector downloads again, and the login ends without logging out; the next user on this browser
+        # finds none of it.
+        log_in(page, Role.inspector)
+        download(page, inspection_id)
+        assert len(page.evaluate(KEPT_INSPECTIONS)) == 1
+        context.clear_cookies()
+        log_in(page, Role.manager)
+        page.wait_for_function(
+            "async () => (await caches.keys()).every((name) => !name.startsWith('tryggahus-inspection-'))"
+        )
+        assert page.evaluate(KEPT_INSPECTIONS) == []
+
+
+def test_two_tablets_change_the_same_item_and_each_choice_ends_in_the_expected_answer(
+    playwright: Any, site: Site, tmp_path: Path
+) -> None:
+    with tablet(playwright, tmp_path / "first", site) as first, tablet(playwright, tmp_path / "second", site) as second:
+        mine = page_of(first)
+        log_in(mine, Role.inspector)
+        inspection_id = start_inspection(mine, site, "Hallunda Torg 2")
+        mine.goto(f"/inspections/{inspection_id}/sections/UTE")
+        # The other tablet answers both items after this page was opened.
+        other = page_of(second)
+        log_in(other, Role.inspector)
+        for key in ("UTE-05", "UTE-09"):
+            url = f"/api/v1/inspections/{inspection_id}/answers/{key}"
+            response = other.request.put(url, data={"result": "pass", "base_revision": 0}, headers=write_headers(other))
+            assert response.ok, response.text()
+
+        tap(mine, "UTE-05", "fail")
+        tap(mine, "UTE-09", "fail")
+        for key in ("UTE-05", "UTE-09"):
+            expect(item(mine, key).locator(".conflict")).to_be_visible()
+            expect(item(mine, key).locator(".save-state")).to_have_attribute("data-state", "conflict")
+        expect(mine.locator("#outbox-status")).to_have_attribute("data-problems", "2")
+
+        item(mine, "UTE-05").locator(".conflict button").nth(0).tap()  # keep mine
+        expect(item(mine, "UTE-05").locator(".save-state")).to_have_attribute("data-state", "saved")
+        expect(mine.locator("#outbox-status")).to_have_attribute("data-problems", "1")
+        item(mine, "UTE-09").locator(".conflict button").nth(1).tap()  # use theirs: the page shows theirs
+        expect(item(mine, "UTE-09").locator('input[value="pass"]')).to_be_checked()
+        expect(mine.locator("#outbox-status")).to_have_attribute("data-problems", "0")
+        waiting(mine, 0)
+        answers = stored(mine, inspection_id)["answers"]
+    assert (answers["UTE-05"]["result"], answers["UTE-05"]["revision"]) == ("fail", 2)
+    assert (answers["UTE-09"]["result"], answers["UTE-09"]["revision"]) == ("pass", 1)
