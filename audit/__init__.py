@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from audit.remediation.views import bp as remediation_bp
     from audit.request_id import init_request_id
     from audit.request_scope import init_request_scope
+    from audit.security import init_password_hashing
     from audit.site import init_site
     from audit.urls import IdConverter
 
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
     limiter.init_app(app)
+    init_password_hashing(app, settings.production)
     init_login(app)
     init_access(app)
     init_i18n(app)

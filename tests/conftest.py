@@ -7,6 +7,7 @@ schema of their own that is dropped at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
@@ -33,11 +36,16 @@ from audit.extensions import db
 from audit.inspections.models import Inspection, InspectionKind
 from audit.inspections.services import start_inspection
 from audit.migrate import upgrade
+from audit.security import HASHER_EXTENSION, TEST_HASHING
 from audit.settings import PROJECT_ROOT, Settings
 from tests.s3_support import S3Server, running_s3_server
 
 CHECKLIST_FILE = PROJECT_ROOT / "checklists" / "trygga-hus.yaml"
 TEST_PASSWORD = "correct horse battery"
+#: Argon2id at its lowest cost (hashes of the usual length): the production cost took most of the suite's time.
+#: Tests about that cost (the timing of unknown accounts, parallel guesses) ask `make_test_app` for
+#: `production_hashing` or use the fixture of that name; servers started as subprocesses always hash at full cost.
+CHEAP_HASHING = dataclasses.replace(CHEAPEST, salt_len=16, hash_len=32)
 
 
 def _database_kinds() -> list[str]:
@@ -49,12 +57,13 @@ def fresh_database(kind: str, folder: Path) -> AbstractContextManager[str]:
     return scratch_database(folder, os.environ["TEST_DATABASE_URL"] if kind == "postgresql" else None, "test")
 
 
-def make_test_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
+def make_test_app(database_url: str, instance: Path, *, production_hashing: bool = False, **overrides: Any) -> Flask:
+    hashing = None if production_hashing else CHEAP_HASHING
     settings = Settings(
         instance_path=instance,
         database_url=database_url,
         secret_key=secrets.token_hex(32),
-        overrides={"TESTING": True, **overrides},
+        overrides={"TESTING": True, TEST_HASHING: hashing, **overrides},
     )
     return create_app(settings)
 
@@ -102,6 +111,12 @@ def session(app: Flask) -> Iterator[Session]:
         state.connection = None
         transaction.rollback()
         connection.close()
+
+
+@pytest.fixture
+def production_hashing(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passwords hashed (and the dummy hash made) at the production cost during this test."""
+    monkeypatch.setitem(app.extensions, HASHER_EXTENSION, PasswordHasher())
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2.profiles import CHEAPEST
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from audit import create_app
 from audit.access import public
 from audit.accounts.models import Organisation, Role
 from audit.extensions import db
+from audit.security import TEST_HASHING, hash_password, verify_password_or_dummy
 from audit.settings import Settings, SettingsError
 
 
@@ -56,6 +58,22 @@ def test_production_without_a_secret_refuses_to_start(tmp_path: Path) -> None:
 def test_production_with_a_short_secret_refuses_to_start() -> None:
     with pytest.raises(SettingsError, match="at least 32"):
         Settings.from_env({"TRYGGAHUS_ENV": "production", "TRYGGAHUS_SECRET_KEY": "short"})
+
+
+def test_passwords_are_hashed_at_full_cost_unless_the_test_suite_asks_otherwise(tmp_path: Path) -> None:
+    """The test suite hashes cheaply through a Flask config key; nothing in the environment reaches it, and a
+    production app refuses to start with it."""
+    environ = {"TRYGGAHUS_INSTANCE_PATH": str(tmp_path), TEST_HASHING: "cheap"}
+    app = create_app(Settings.from_env(environ))
+    with app.app_context():
+        assert hash_password("a long passphrase").startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert not verify_password_or_dummy(None, "a long passphrase")
+    cheap = create_app(Settings(instance_path=tmp_path, overrides={TEST_HASHING: CHEAPEST}))
+    with cheap.app_context():
+        assert hash_password("a long passphrase").startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    production = {"env": "production", "secret_key": "s" * 32, "public_base_url": "https://tryggahus.example.se"}
+    with pytest.raises(SettingsError, match="never production"):
+        create_app(Settings(instance_path=tmp_path, **production, overrides={TEST_HASHING: CHEAPEST}))
 
 
 def test_development_secret_is_generated_once_and_kept_private(tmp_path: Path) -> None:

@@ -108,8 +108,16 @@ def test_one_address_trying_many_accounts_is_slowed_down(app: Flask) -> None:
     assert set(statuses[allowed:]) == {429}
 
 
-def test_an_unknown_account_costs_as_much_as_a_known_one(app: Flask, session: Session, member: User) -> None:
+@pytest.fixture
+def costly_member(production_hashing: None, create_member: Callable[..., User]) -> User:
+    """A member whose password is hashed at the production cost (and the dummy hash at that cost too)."""
+    return create_member(Role.inspector, email="guarded@test.example")
+
+
+def test_an_unknown_account_costs_as_much_as_a_known_one(app: Flask, session: Session, costly_member: User) -> None:
     """Without a dummy hash, an unknown account answered in a few milliseconds and a known one in a hundred."""
+    member = costly_member
+    assert "$m=65536,t=3,p=4$" in member.password_hash
 
     def seconds(email: str) -> float:
         runs = []
@@ -131,7 +139,8 @@ def test_an_unknown_account_costs_as_much_as_a_known_one(app: Flask, session: Se
 def served_login(database_kind: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A threaded server with one committed user: (server url, e-mail). CSRF is off: this is about counting."""
     with fresh_database(database_kind, tmp_path) as url:
-        app = make_test_app(url, tmp_path, WTF_CSRF_ENABLED=False)
+        # At the production cost: the slow hash is what widens the window in which uncounted guesses would race.
+        app = make_test_app(url, tmp_path, production_hashing=True, WTF_CSRF_ENABLED=False)
         engine = app.extensions["tryggahus.database"].engine
         upgrade(engine)
         with app.app_context():
