@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -39,6 +39,9 @@ from audit.migrate import upgrade
 from audit.security import HASHER_EXTENSION, TEST_HASHING
 from audit.settings import PROJECT_ROOT, Settings
 from tests.s3_support import S3Server, running_s3_server
+
+if TYPE_CHECKING:
+    from tests.served_support import DemoTemplates
 
 CHECKLIST_FILE = PROJECT_ROOT / "checklists" / "trygga-hus.yaml"
 TEST_PASSWORD = "correct horse battery"
@@ -92,6 +95,17 @@ def s3_server() -> Iterator[S3Server]:
     """moto's S3 server, started on a free loopback port on first use (tests/s3_support.py)."""
     with running_s3_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplates]:
+    """The demo made by the console script once per database kind, for the tests that serve a copy of it (see
+    `tests.served_support.demo_copy`)."""
+    from tests.served_support import DemoTemplates
+
+    templates = DemoTemplates(tmp_path_factory)
+    yield templates
+    templates.close()
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The app as users run it: a database made by the console script, served by a real server in a subprocess.
 
 For tests of behaviour that only shows in a real server (for example state kept between requests of one worker),
-which Flask's test client cannot see.
+which Flask's test client cannot see. The demo is made by the console script once per database and test session
+(`DemoTemplates`) and each test serves a copy of it (`demo_copy`): making it took longer than all the rest.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import http.cookiejar
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -24,7 +27,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+from sqlalchemy import Connection, Engine, inspect, make_url, text
+
+from audit.database import Base, make_engine
+from audit.migrate import upgrade
 from audit.settings import PROJECT_ROOT
+from tests.conftest import fresh_database
 
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
@@ -60,6 +69,108 @@ def tryggahus(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     )
     assert result.returncode == 0, f"tryggahus {' '.join(args)}: {result.stderr[-2000:]}"
     return result.stdout
+
+
+#: The demo's second organisation and its admin (another tenant, for the tests that interleave organisations).
+OTHER_SLUG = "other"
+OTHER_ADMIN = "admin@other.example"
+OTHER_PASSWORD = "another organisation's admin"
+
+
+@dataclass(frozen=True)
+class DemoTemplate:
+    """A database made by `tryggahus init` and `tryggahus demo`, with a second organisation and its admin made by
+    `tryggahus org create` and `user create`; kept to be copied, never served itself. `folder` is its instance
+    folder (the demo's photos)."""
+
+    kind: str
+    url: str
+    folder: Path
+
+
+class DemoTemplates:
+    """One demo template per database kind, made on first use and removed at the end of the session."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp_path_factory = tmp_path_factory
+        self._made: dict[str, DemoTemplate] = {}
+        self._databases = contextlib.ExitStack()
+
+    def get(self, kind: str) -> DemoTemplate:
+        if kind not in self._made:
+            folder = self._tmp_path_factory.mktemp(f"demo-template-{kind}")
+            url = self._databases.enter_context(fresh_database(kind, folder))
+            env = app_environment(url, folder)
+            tryggahus(env, "init")
+            tryggahus(env, "demo")
+            tryggahus(env, "org", "create", "--slug", OTHER_SLUG, "--name", "Andra bostäder AB")
+            user = ["user", "create", "--org", OTHER_SLUG, "--email", OTHER_ADMIN, "--role", "admin"]
+            tryggahus(env, *user, stdin=OTHER_PASSWORD + "\n")
+            self._made[kind] = DemoTemplate(kind, url, folder)
+        return self._made[kind]
+
+    def close(self) -> None:
+        self._databases.close()
+
+
+@contextlib.contextmanager
+def demo_copy(template: DemoTemplate, folder: Path) -> Iterator[str]:
+    """A new test database (see `fresh_database`) holding the template's rows, and the template's photo files in
+    `folder`, the copy's instance folder. On PostgreSQL the new schema is migrated as `tryggahus init` does and the
+    rows are copied table by table; a SQLite file is copied with SQLite's backup API."""
+    if (template.folder / "photos").is_dir():
+        shutil.copytree(template.folder / "photos", folder / "photos")
+    with fresh_database(template.kind, folder) as url:
+        if template.kind == "sqlite":
+            _copy_sqlite(template.url, url)
+        else:
+            _copy_postgresql(template.url, url)
+        yield url
+
+
+def _copy_sqlite(source_url: str, target_url: str) -> None:
+    with (
+        contextlib.closing(sqlite3.connect(str(make_url(source_url).database))) as source,
+        contextlib.closing(sqlite3.connect(str(make_url(target_url).database))) as target,
+    ):
+        source.backup(target)
+
+
+def _schema(engine: Engine) -> str:
+    with engine.connect() as connection:
+        return str(connection.execute(text("SELECT current_schema()")).scalar_one())
+
+
+def _copy_postgresql(source_url: str, target_url: str) -> None:
+    source, target = make_engine(source_url), make_engine(target_url)
+    try:
+        upgrade(target)
+        source_schema = _schema(source)
+        with target.begin() as connection:
+            tables = Base.metadata.sorted_tables  # parents before the rows that refer to them
+            present = set(inspect(connection).get_table_names()) - {"alembic_version"}
+            assert present == {table.name for table in tables}, "the copy would miss tables the models do not name"
+            for table in tables:
+                columns = ", ".join(f'"{column.name}"' for column in table.columns)
+                source_table = f'"{source_schema}"."{table.name}"'
+                connection.execute(text(f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM {source_table}'))
+                _advance_sequences(connection, table.name, [c.name for c in table.primary_key.columns])
+    finally:
+        source.dispose()
+        target.dispose()
+
+
+def _advance_sequences(connection: Connection, table: str, keys: list[str]) -> None:
+    """Rows were copied with their ids: the id sequences continue after the largest."""
+    for key in keys:
+        sequence = connection.execute(
+            text("SELECT pg_get_serial_sequence(:table, :column)"), {"table": table, "column": key}
+        ).scalar_one()
+        if sequence is not None:
+            connection.execute(
+                text(f'SELECT setval(:sequence, coalesce((SELECT max("{key}") FROM "{table}"), 0) + 1, false)'),
+                {"sequence": sequence},
+            )
 
 
 @dataclass

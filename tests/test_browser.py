@@ -37,7 +37,8 @@ from tests.browser_support import (
     live_server,
     missing_browser,
 )
-from tests.conftest import CHECKLIST_FILE, fresh_database, make_test_app
+from tests.conftest import CHECKLIST_FILE, make_test_app
+from tests.served_support import DemoTemplates, demo_copy
 
 MISSING = missing_browser()
 if MISSING and not in_ci():
@@ -54,15 +55,12 @@ TIMEOUT_MS = 10_000
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app with the demo data on a fresh SQLite file, served on 127.0.0.1 for the whole module."""
+def server(demo_templates: DemoTemplates, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app with the demo data (made by `tryggahus init` and `demo`) on a fresh copy of a SQLite file, served on
+    127.0.0.1 for the whole module."""
     folder = tmp_path_factory.mktemp("browser")
-    with fresh_database("sqlite", folder) as url:
+    with demo_copy(demo_templates.get("sqlite"), folder) as url:
         app = make_test_app(url, folder)
-        runner = app.test_cli_runner()
-        for command in ("init", "demo"):
-            result = runner.invoke(args=[command])
-            assert result.exit_code == 0, f"tryggahus {command} failed:\n{result.output}\n{result.exception!r}"
         with live_server(app) as running:
             yield running
         app.extensions["tryggahus.database"].engine.dispose()

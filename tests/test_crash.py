@@ -1,10 +1,10 @@
 """Crash test: writers save answers and upload photos through the API while gunicorn is SIGKILLed repeatedly.
 
-The real app (`gunicorn wsgi:app`, two sync workers) runs on a database made by `tryggahus init` and `demo`. Each
-writer thread owns a few items of one inspection and retries a write that met a connection error with the same
-Idempotency-Key, as a client on a flaky network does, until it is acknowledged. Afterwards every acknowledged write
-must be in the database exactly once, the database must be intact, and `tryggahus purge` must leave no file that no
-row refers to. Run it alone with `pytest -m crash -s` (it prints what it did).
+The real app (`gunicorn wsgi:app`, two sync workers) runs on a copy of a database made by `tryggahus init` and
+`demo`. Each writer thread owns a few items of one inspection and retries a write that met a connection error with
+the same Idempotency-Key, as a client on a flaky network does, until it is acknowledged. Afterwards every
+acknowledged write must be in the database exactly once, the database must be intact, and `tryggahus purge` must
+leave no file that no row refers to. Run it alone with `pytest -m crash -s` (it prints what it did).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from audit.database import Base, make_engine
 from audit.demo import demo_email
 from audit.inspections.models import Answer
 from audit.photos.models import Photo, StoredPhoto
-from tests.conftest import CHECKLIST_FILE, fresh_database
-from tests.served_support import BIN, HOST, app_environment, free_port, served, tryggahus
+from tests.conftest import CHECKLIST_FILE
+from tests.served_support import BIN, HOST, DemoTemplates, app_environment, demo_copy, free_port, served, tryggahus
 
 KILLS = 5
 WRITERS = 4
@@ -188,12 +188,13 @@ def _files(root: Path) -> set[str]:
 
 
 @pytest.mark.crash
-def test_no_acknowledged_write_is_lost_when_the_server_is_killed(database_kind: str, tmp_path: Path) -> None:
+def test_no_acknowledged_write_is_lost_when_the_server_is_killed(
+    database_kind: str, demo_templates: DemoTemplates, tmp_path: Path
+) -> None:
     rng = random.Random(16)
-    with fresh_database(database_kind, tmp_path) as url:
+    # A copy of the demo the console script made (`tryggahus init` and `demo`), with its photo files.
+    with demo_copy(demo_templates.get(database_kind), tmp_path) as url:
         env = app_environment(url, tmp_path)
-        tryggahus(env, "init")
-        tryggahus(env, "demo")
         token = tryggahus(env, "token", "create", "--email", demo_email(Role.inspector), "--name", "crash").strip()
         port = free_port()
         command = [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"{HOST}:{port}", "wsgi:app"]

@@ -25,11 +25,19 @@ from audit.buildings.models import Building
 from audit.database import make_engine
 from audit.demo import DEMO_PASSWORDS, demo_email
 from audit.inspections.models import Inspection, InspectionStatus
-from tests.conftest import fresh_database
-from tests.served_support import BIN, HOST, Browser, RunningServer, app_environment, free_port, served, tryggahus
-
-OTHER_ADMIN = "admin@other.example"
-OTHER_PASSWORD = "another organisation's admin"
+from tests.served_support import (
+    BIN,
+    HOST,
+    OTHER_ADMIN,
+    OTHER_PASSWORD,
+    Browser,
+    DemoTemplates,
+    RunningServer,
+    app_environment,
+    demo_copy,
+    free_port,
+    served,
+)
 
 
 def _command(kind: str, port: int) -> list[str]:
@@ -56,18 +64,17 @@ class DemoSite:
 
 @pytest.fixture(scope="module", params=["serve", "gunicorn"])
 def site(
-    request: pytest.FixtureRequest, database_kind: str, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    database_kind: str,
+    demo_templates: DemoTemplates,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[DemoSite]:
     """One served demo per database and server, for both tests: the language test reads only what the state test
-    leaves as it is (a draft's section page), so neither depends on the other's order."""
+    leaves as it is (a draft's section page), so neither depends on the other's order. Each server gets its own copy
+    of the demo the console script made (with the other organisation and its admin)."""
     tmp_path = tmp_path_factory.mktemp(f"served-{request.param}")
-    with fresh_database(database_kind, tmp_path) as url:
+    with demo_copy(demo_templates.get(database_kind), tmp_path) as url:
         env = app_environment(url, tmp_path)
-        tryggahus(env, "init")
-        tryggahus(env, "demo")
-        tryggahus(env, "org", "create", "--slug", "other", "--name", "Andra bostäder AB")
-        user = ["user", "create", "--org", "other", "--email", OTHER_ADMIN, "--role", "admin"]
-        tryggahus(env, *user, stdin=OTHER_PASSWORD + "\n")
         engine = make_engine(url)
         try:
             with engine.connect() as connection:
