@@ -37,7 +37,7 @@ from audit.photos.models import Photo, StoredPhoto
 from tests.conftest import CHECKLIST_FILE
 from tests.served_support import BIN, HOST, DemoTemplates, app_environment, demo_copy, free_port, served, tryggahus
 
-KILLS = 5
+KILLS = 3
 WRITERS = 4
 ITEMS_PER_WRITER = 3
 #: The app refuses more photos than this on one item (audit.photos.services.MAX_PHOTOS_PER_ITEM).
