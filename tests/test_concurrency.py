@@ -8,19 +8,18 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
 from audit.accounts.auth import create_api_token
-from audit.accounts.models import Role
+from audit.accounts.models import Organisation, Role
 from audit.accounts.services import create_organisation, create_user
 from audit.api.models import IdempotencyRecord
 from audit.buildings.services import create_building
 from audit.checklists.loader import load_checklist
-from audit.checklists.services import store_checklist
+from audit.checklists.services import current_checklist, store_checklist
 from audit.database import utcnow
 from audit.demo import demo_photo
 from audit.extensions import db
@@ -35,35 +34,62 @@ from tests.remediation_support import walk
 COPIES = 5
 
 
-@pytest.fixture
-def served(database_kind: str, tmp_path: Path) -> Iterator[tuple[LiveServer, str, int, str]]:
-    """A committed inspection served by a threaded server: (server, token, inspection id, a pass/fail item)."""
-    with fresh_database(database_kind, tmp_path) as url:
-        app = make_test_app(url, tmp_path)
+@pytest.fixture(scope="module")
+def server(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A threaded server on a migrated database with the checklist, for the whole module."""
+    folder = tmp_path_factory.mktemp(f"race-{database_kind}")
+    with fresh_database(database_kind, folder) as url:
+        app = make_test_app(url, folder)
         engine = app.extensions["tryggahus.database"].engine
         upgrade(engine)
         with app.app_context():
-            version = store_checklist(db.session, load_checklist(CHECKLIST_FILE)).version
-            org = create_organisation(db.session, "race", "Race AB")
-            user = create_user(db.session, org, "racer@test.example", Role.inspector, TEST_PASSWORD)
-            building = create_building(
-                db.session, org, name="Hus", street_address="Gatan 1", postcode="123 45", city="Stad"
-            )
-            inspection = start_inspection(db.session, user, building, InspectionKind.certification, version)
-            token = create_api_token(db.session, user, org, "race")
-            key = next(i.key for _, i in version.checklist.items() if i.answer.type == "pass_fail")
-            inspection_id = inspection.id
+            store_checklist(db.session, load_checklist(CHECKLIST_FILE))
+            create_organisation(db.session, "race", "Race AB")
             db.session.commit()
+            db.remove_session()
         with live_server(app) as server:
-            yield server, token, inspection_id, key
+            yield server
         engine.dispose()
 
 
-def _stored(server: LiveServer) -> tuple[int, list[tuple[str, int]]]:
-    """Idempotency records and (item, revision) of every answer, read straight from the database."""
+@pytest.fixture
+def served(server: LiveServer) -> tuple[LiveServer, str, int, str]:
+    """A committed inspection of a new inspector, who has a new API token, on a new building: (server, token,
+    inspection id, a pass/fail item). Everything a test counts belongs to its own inspection and inspector."""
     with server.app.app_context():
-        records = db.session.scalar(select(func.count()).select_from(IdempotencyRecord))
-        answers = [(a.item_key, a.revision) for a in db.session.scalars(select(Answer))]
+        version = current_checklist(db.session, "trygga-hus")
+        org = db.session.scalar(select(Organisation).where(Organisation.slug == "race"))
+        assert version is not None
+        assert org is not None
+        suffix = secrets.token_hex(4)
+        user = create_user(db.session, org, f"racer-{suffix}@test.example", Role.inspector, TEST_PASSWORD)
+        building = create_building(
+            db.session, org, name=f"Hus {suffix}", street_address="Gatan 1", postcode="123 45", city="Stad"
+        )
+        inspection = start_inspection(db.session, user, building, InspectionKind.certification, version)
+        token = create_api_token(db.session, user, org, "race")
+        key = next(i.key for _, i in version.checklist.items() if i.answer.type == "pass_fail")
+        inspection_id = inspection.id
+        db.session.commit()
+        db.remove_session()
+    return server, token, inspection_id, key
+
+
+def _stored(server: LiveServer, inspection_id: int) -> tuple[int, list[tuple[str, int]]]:
+    """The inspector's idempotency records and (item, revision) of every answer of the inspection, read straight
+    from the database."""
+    with server.app.app_context():
+        inspection = db.session.get(Inspection, inspection_id)
+        assert inspection is not None
+        records = db.session.scalar(
+            select(func.count())
+            .select_from(IdempotencyRecord)
+            .where(IdempotencyRecord.user_id == inspection.inspector_id)
+        )
+        answers = [
+            (a.item_key, a.revision)
+            for a in db.session.scalars(select(Answer).where(Answer.inspection_id == inspection_id))
+        ]
         db.remove_session()
     return records, answers
 
@@ -131,7 +157,7 @@ def test_five_copies_of_one_write_have_one_effect(served: tuple[LiveServer, str,
     assert [status for status, _ in results] == [200] * COPIES
     assert all(answer == results[0][1] for _, answer in results)
     assert results[0][1]["answer"]["revision"] == 1
-    assert _stored(server) == (1, [(key, 1)])
+    assert _stored(server, inspection_id) == (1, [(key, 1)])
     # A later, different write still works and builds on the one stored revision.
     status, answer = _put(url, token, "second-write", {"result": "pass", "base_revision": 1})
     assert (status, answer["answer"]["revision"]) == (200, 2)
@@ -158,7 +184,7 @@ def test_racing_writes_on_one_revision_never_overwrite_each_other(served: tuple[
         if status == 409:
             assert body["current"]["revision"] == 2
             assert body["current"]["comment"] == winner["answer"]["comment"]
-    assert _stored(server)[1] == [(key, 2)]
+    assert _stored(server, inspection_id)[1] == [(key, 2)]
 
 
 def test_an_answer_to_an_inspection_submitted_meanwhile_is_refused(
@@ -180,7 +206,7 @@ def test_an_answer_to_an_inspection_submitted_meanwhile_is_refused(
             save_answer(db.session, inspection.inspector, inspection, key, AnswerInput(result=AnswerResult.passed))
         db.session.rollback()
         db.remove_session()
-    assert _stored(server) == (0, [])
+    assert _stored(server, inspection_id) == (0, [])
 
 
 def test_five_parallel_submits_with_one_key_all_get_the_one_answer(served: tuple[LiveServer, str, int, str]) -> None:
@@ -216,7 +242,7 @@ def test_a_photo_sent_again_in_a_rebuilt_body_is_the_same_write(served: tuple[Li
     assert [status for status, _ in results] == [201] * (COPIES + 1), results
     assert all(body == results[0][1] for _, body in results)
     with server.app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Photo)) == 1
+        assert db.session.scalar(select(func.count()).where(Photo.inspection_id == inspection_id)) == 1
         db.remove_session()
     other = _post(url, token, "photo-once", *_multipart({"item_key": key}, "a.jpg", demo_photo("another")))
     assert other[0] == 422
