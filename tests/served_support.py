@@ -218,7 +218,7 @@ def _wait_until_answering(server: RunningServer, timeout: float = 60.0) -> None:
         with contextlib.suppress(OSError), urllib.request.urlopen(f"{server.url}/login", timeout=5) as response:
             if response.status == 200:
                 return
-        time.sleep(0.2)
+        time.sleep(0.05)  # a refused connection costs nothing: every server start is waited for, so look often
     raise AssertionError(f"the server did not answer within {timeout:.0f} s:\n{server.log_tail()}")
 
 
