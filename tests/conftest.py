@@ -99,7 +99,7 @@ def s3_server() -> Iterator[S3Server]:
 
 @pytest.fixture(scope="session")
 def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplates]:
-    """The demo made by the console script once per database kind, for the tests that serve a copy of it (see
+    """The demo made by the console commands once per database kind, for the tests that serve a copy of it (see
     `tests.served_support.demo_copy`)."""
     from tests.served_support import DemoTemplates
 

@@ -1,8 +1,8 @@
-"""The app as users run it: a database made by the console script, served by a real server in a subprocess.
+"""The app as users run it: a database made by the console commands, served by a real server in a subprocess.
 
 For tests of behaviour that only shows in a real server (for example state kept between requests of one worker),
-which Flask's test client cannot see. The demo is made by the console script once per database and test session
-(`DemoTemplates`) and each test serves a copy of it (`demo_copy`): making it took longer than all the rest.
+which Flask's test client cannot see. The demo is made once per database and test session (`DemoTemplates`) and
+each test serves a copy of it (`demo_copy`): making it took longer than all the rest.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine, inspect, make_url, text
 from audit.database import Base, make_engine
 from audit.migrate import upgrade
 from audit.settings import PROJECT_ROOT
-from tests.conftest import fresh_database
+from tests.conftest import fresh_database, make_test_app
 
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
@@ -79,9 +79,9 @@ OTHER_PASSWORD = "another organisation's admin"
 
 @dataclass(frozen=True)
 class DemoTemplate:
-    """A database made by `tryggahus init` and `tryggahus demo`, with a second organisation and its admin made by
-    `tryggahus org create` and `user create`; kept to be copied, never served itself. `folder` is its instance
-    folder (the demo's photos)."""
+    """A database made by the commands `init` and `demo`, with a second organisation and its admin made by
+    `org create` and `user create`; kept to be copied, never served itself. `folder` is its instance folder (the
+    demo's photos)."""
 
     kind: str
     url: str
@@ -100,17 +100,32 @@ class DemoTemplates:
         if kind not in self._made:
             folder = self._tmp_path_factory.mktemp(f"demo-template-{kind}")
             url = self._databases.enter_context(fresh_database(kind, folder))
-            env = app_environment(url, folder)
-            tryggahus(env, "init")
-            tryggahus(env, "demo")
-            tryggahus(env, "org", "create", "--slug", OTHER_SLUG, "--name", "Andra bostäder AB")
-            user = ["user", "create", "--org", OTHER_SLUG, "--email", OTHER_ADMIN, "--role", "admin"]
-            tryggahus(env, *user, stdin=OTHER_PASSWORD + "\n")
+            _make_demo(url, folder)
             self._made[kind] = DemoTemplate(kind, url, folder)
         return self._made[kind]
 
     def close(self) -> None:
         self._databases.close()
+
+
+def _make_demo(url: str, folder: Path) -> None:
+    """The console commands, run in this process (the console script itself is run by other tests: a process of
+    its own per command cost three times as much). The test app hashes the passwords cheaply (see conftest)."""
+    app = make_test_app(url, folder)
+    runner = app.test_cli_runner()
+    user = ["user", "create", "--org", OTHER_SLUG, "--email", OTHER_ADMIN, "--role", "admin"]
+    commands: list[tuple[list[str], str | None]] = [
+        (["init"], None),
+        (["demo"], None),
+        (["org", "create", "--slug", OTHER_SLUG, "--name", "Andra bostäder AB"], None),
+        (user, OTHER_PASSWORD + "\n"),
+    ]
+    try:
+        for args, stdin in commands:
+            result = runner.invoke(args=args, input=stdin)
+            assert result.exit_code == 0, f"{' '.join(args)}: {result.output[-2000:]}\n{result.exception!r}"
+    finally:
+        app.extensions["tryggahus.database"].engine.dispose()
 
 
 @contextlib.contextmanager

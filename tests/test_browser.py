@@ -56,7 +56,7 @@ TIMEOUT_MS = 10_000
 
 @pytest.fixture(scope="module")
 def server(demo_templates: DemoTemplates, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app with the demo data (made by `tryggahus init` and `demo`) on a fresh copy of a SQLite file, served on
+    """The app with the demo data (made by the commands `init` and `demo`) on a fresh copy of a SQLite file, served on
     127.0.0.1 for the whole module."""
     folder = tmp_path_factory.mktemp("browser")
     with demo_copy(demo_templates.get("sqlite"), folder) as url:

@@ -192,7 +192,7 @@ def test_no_acknowledged_write_is_lost_when_the_server_is_killed(
     database_kind: str, demo_templates: DemoTemplates, tmp_path: Path
 ) -> None:
     rng = random.Random(16)
-    # A copy of the demo the console script made (`tryggahus init` and `demo`), with its photo files.
+    # A copy of the demo made by the commands `tryggahus init` and `demo`, with its photo files.
     with demo_copy(demo_templates.get(database_kind), tmp_path) as url:
         env = app_environment(url, tmp_path)
         token = tryggahus(env, "token", "create", "--email", demo_email(Role.inspector), "--name", "crash").strip()

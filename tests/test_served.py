@@ -71,7 +71,7 @@ def site(
 ) -> Iterator[DemoSite]:
     """One served demo per database and server, for both tests: the language test reads only what the state test
     leaves as it is (a draft's section page), so neither depends on the other's order. Each server gets its own copy
-    of the demo the console script made (with the other organisation and its admin)."""
+    of the demo the console commands made (with the other organisation and its admin)."""
     tmp_path = tmp_path_factory.mktemp(f"served-{request.param}")
     with demo_copy(demo_templates.get(database_kind), tmp_path) as url:
         env = app_environment(url, tmp_path)
