@@ -5,6 +5,7 @@ Each test that uses it works under a key prefix of its own, so tests never see e
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import secrets
@@ -68,7 +69,10 @@ def running_s3_server() -> Iterator[S3Server]:
     try:
         host, port = server.get_host_and_port()
         s3 = S3Server(f"http://{host}:{port}")
-        s3.client().create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        client = s3.client()
+        # moto keeps its buckets per process: a second server in the same test process already has it.
+        with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+            client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         yield s3
     finally:
         server.stop()

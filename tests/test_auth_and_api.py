@@ -114,7 +114,7 @@ def test_bearer_token_works_without_csrf_and_stops_after_revocation(
 ) -> None:
     created = runner.invoke(args=["token", "create", "--email", inspector.email])
     assert created.exit_code == 0, created.output
-    token = created.output.strip()
+    token = created.stdout.strip()  # the log's lines go to standard error
     headers = {"Authorization": f"Bearer {token}"}
     listed = client.get("/api/v1/buildings", headers=headers)
     assert listed.status_code == 200

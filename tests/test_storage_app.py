@@ -206,11 +206,11 @@ def test_the_sweeper_removes_old_objects_no_row_refers_to(
 
     young = runner.invoke(args=["purge"])  # everything was written just now: within the grace
 
-    assert young.output.splitlines()[-1].startswith("0 removed (files older than 24 h,")
+    assert young.stdout.splitlines()[-1].startswith("0 removed (files older than 24 h,")
     done = runner.invoke(args=["purge", "--grace-hours", "0"])
     assert done.exit_code == 0, done.output
-    assert [line for line in done.output.splitlines() if line.startswith("photos:")] == [f"photos: removed {orphan}"]
-    assert done.output.splitlines()[-1].startswith("1 removed (files older than 0 h,")
+    assert [line for line in done.stdout.splitlines() if line.startswith("photos:")] == [f"photos: removed {orphan}"]
+    assert done.stdout.splitlines()[-1].startswith("1 removed (files older than 0 h,")
     left = set(s3_server.keys(on_s3.s3_prefix + "photos/"))
     assert left == {photo.file_path, photo.thumbnail_path, "ab/cd/readme.jpg"}
 
