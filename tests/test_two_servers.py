@@ -28,10 +28,20 @@ from audit.buildings.features import Feature
 from audit.checklists.loader import load_checklist
 from audit.checklists.schema import AnswerType, is_applicable
 from audit.demo import demo_photo
-from tests.conftest import CHECKLIST_FILE, _database_kinds, fresh_database
+from tests.conftest import CHECKLIST_FILE, _database_kinds
 from tests.jobs_support import job_worker, redis_server
 from tests.s3_support import BUCKET, CREDENTIALS, REGION, running_s3_server
-from tests.served_support import BIN, Browser, RunningServer, app_environment, free_port, served, tryggahus
+from tests.served_support import (
+    BIN,
+    Browser,
+    DemoTemplates,
+    RunningServer,
+    app_environment,
+    demo_copy,
+    free_port,
+    served,
+    tryggahus,
+)
 
 #: The public check page's limit in this test: small, so that the test can cross it.
 VERIFY_LIMIT = 6
@@ -82,11 +92,12 @@ def _status(url: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instances]:
+def instances(demo_templates: DemoTemplates, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instances]:
     folder = tmp_path_factory.mktemp("two-servers")
     kind = _database_kinds()[-1]  # PostgreSQL when the suite has it, as in production
     with (
-        fresh_database(kind, folder) as database_url,
+        # A copy of the demo (its photo files stay on the local disk: the photos this test looks for are its own).
+        demo_copy(demo_templates.get(kind), folder) as database_url,
         redis_server(folder) as redis_url,
         running_s3_server() as s3,
     ):
@@ -105,8 +116,6 @@ def instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instances]:
             "TRYGGAHUS_S3_SECRET_ACCESS_KEY": CREDENTIALS["secret_access_key"],
             "TRYGGAHUS_S3_ADDRESSING_STYLE": "path",
         }
-        tryggahus(env, "init")
-        tryggahus(env, "demo")
         token = tryggahus(env, "token", "create", "--email", "inspector@demo.example", "--name", "two").split()[-1]
         # Each instance has an instance folder of its own: nothing may pass between them on a local disk.
         env_b = {**env, "TRYGGAHUS_INSTANCE_PATH": str(folder / "instance-b")}
