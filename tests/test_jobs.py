@@ -291,7 +291,10 @@ def test_a_stopped_worker_gives_its_job_back_and_a_killed_one_loses_it_to_the_ne
     assert (given_back["status"], given_back["attempt"], given_back["done"]) == ("queued", 0, 0), stopped.log_tail()
 
     with job_worker(env, tmp_path, "--workers", "1", "--name", "killed") as killed:
-        state, _seen = poll(client, job_id, started, interval=0.02, logs=killed.log_tail)
+        # Usually this worker's recovery at its start sends the job at once. But the stopped worker's own recovery
+        # (scheduled one lease after its start) may have sent it just before it died, into a worker that took the
+        # message with it: then the job is sent again five leases later, by the next minute's recovery.
+        state, _seen = poll(client, job_id, started, timeout=150, interval=0.02, logs=killed.log_tail)
         killed.kill()
     assert state["status"] == "running", killed.log_tail()
     assert state["attempt"] == 1  # sent again by this worker's recovery at its start, the SIGTERMed attempt not counted

@@ -103,8 +103,10 @@ class JobQueue:
         from audit.extensions import db
         from audit.jobs.services import recover
 
+        # A message sent by a recovery can itself be lost (a worker that is being stopped may still take it): the
+        # next one is sent after five leases, five minutes with the default lease of a minute.
         with self.app().app_context():
-            to_send = recover(db.engine)
+            to_send = recover(db.engine, resend_after=RESENDS_AFTER_LEASES * self.lease)
         for job_id in to_send:
             self.send(job_id)
 
@@ -119,6 +121,10 @@ class JobQueue:
             job_id = create_unique_job(db.engine, CLEANUP, f"cleanup:{day}", {"grace_hours": CLEANUP_GRACE_HOURS})
         if job_id is not None:
             self.send(job_id)
+
+
+#: How many leases a message sent again by a recovery has before the next recovery sends another.
+RESENDS_AFTER_LEASES = 5
 
 
 def queue_for(app: Flask) -> JobQueue:

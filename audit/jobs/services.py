@@ -193,12 +193,13 @@ def release(engine: Engine, claim: Claim) -> bool:
     return _write(engine, claim, status=_S.queued, attempts=Job.attempts - 1, done=0, lease_expires_at=utcnow())
 
 
-def recover(engine: Engine, now: datetime | None = None) -> list[int]:
+def recover(engine: Engine, now: datetime | None = None, resend_after: timedelta = RESEND_AFTER) -> list[int]:
     """Deal with every unfinished job whose lease has expired; returns the ids whose message must be sent again.
 
     A running job's worker stopped without a word (killed, its machine lost): the job is queued again, or failed
     with the reason once it has used up its attempts. A queued job that no worker took may have lost its message.
     Each row is changed by a conditional UPDATE of its own, so recoveries running at once never both send a job.
+    `resend_after` is how long the message sent now has before a later recovery sends another.
     """
     now = now or utcnow()
     with engine.connect() as connection:
@@ -210,12 +211,12 @@ def recover(engine: Engine, now: datetime | None = None) -> list[int]:
     to_send = []
     for row in expired:
         with engine.begin() as connection:
-            if _recover_one(connection, row, now):
+            if _recover_one(connection, row, now, resend_after):
                 to_send.append(row.id)
     return to_send
 
 
-def _recover_one(connection: Connection, row: Any, now: datetime) -> bool:
+def _recover_one(connection: Connection, row: Any, now: datetime, resend_after: timedelta) -> bool:
     still_expired = and_(Job.id == row.id, Job.status == row.status, Job.lease_expires_at < now)
     if row.status is _S.running and row.attempts >= row.max_attempts:
         reason = (
@@ -230,7 +231,7 @@ def _recover_one(connection: Connection, row: Any, now: datetime) -> bool:
         logger.warning("job %s failed: %s", row.id, reason)
         return False
     changed = connection.execute(
-        update(Job).where(still_expired).values(status=_S.queued, done=0, lease_expires_at=now + RESEND_AFTER)
+        update(Job).where(still_expired).values(status=_S.queued, done=0, lease_expires_at=now + resend_after)
     ).rowcount
     if changed and row.status is _S.running:
         logger.warning("job %s: its worker %s stopped (lease expired); queued again", row.id, row.worker)
