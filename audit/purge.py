@@ -95,10 +95,12 @@ def delete_in_batches(
     *,
     what: str,
     dry_run: bool,
+    before_delete: Callable[[list[Any]], str] | None = None,
 ) -> Iterator[Removed]:
     """Delete the rows of `key`'s table that meet `condition`, ROW_BATCH keys at a time (or with `dry_run` count
     them); yields one `Removed` per batch, described as `what` (a %d for the count). `key` need not be unique: the
-    rows of a key that meet the condition go together."""
+    rows of a key that meet the condition go together. `before_delete` gets each batch's keys before its rows go
+    (also in a dry run, told by the caller's own flag) and returns what to add to the batch's description."""
     chosen = select(key).where(condition).group_by(key).order_by(key).limit(ROW_BATCH)
     last = None
     while True:
@@ -107,13 +109,14 @@ def delete_in_batches(
         if not ids:
             return
         count = len(ids)
+        also = before_delete(ids) if before_delete else ""
         if not dry_run:
             result = session.execute(
                 delete(key.class_).where(key.in_(ids), condition), execution_options={"synchronize_session": False}
             )
             count = result.rowcount  # type: ignore[attr-defined]  # a DML result has one
         last = ids[-1]
-        yield Removed(what % count, count)
+        yield Removed(what % count + also, count)
         if len(ids) < ROW_BATCH:
             return
 

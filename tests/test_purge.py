@@ -250,6 +250,7 @@ def test_jobs_ended_past_their_retention_go_with_their_files(
     session.add(running)
     session.flush()
     names = {job.id: job.result_name for job in (old, recent)}
+    old_id, old_failed_id = old.id, old_failed.id
 
     done = runner.invoke(args=["purge"])
 
@@ -259,7 +260,7 @@ def test_jobs_ended_past_their_retention_go_with_their_files(
     ]
     session.expire_all()
     assert {job.id for job in session.query(Job)} >= {recent.id, running.id}
-    assert session.get(Job, old.id) is None
-    assert session.get(Job, old_failed.id) is None
-    assert read_result(names[old.id] or "") is None
+    assert session.get(Job, old_id) is None
+    assert session.get(Job, old_failed_id) is None
+    assert read_result(names[old_id] or "") is None
     assert read_result(names[recent.id] or "") == b"PK"

@@ -157,6 +157,25 @@ _OTHER_TEXT = select(
     )
 ).where(Answer.inspection_id == bindparam("inspection_id"), Answer.item_key != bindparam("key"))
 _ANSWER = select(Answer).where(Answer.inspection_id == bindparam("inspection_id"), Answer.item_key == bindparam("key"))
+#: The columns an autosave writes, as bound parameters of the statements below.
+_WRITTEN = ("result", "value", "choice", "text", "comment", "answered_at", "answered_by_id")
+#: Autosave's writes, built once: building a statement and its cache key from literal values costs more than
+#: running it, and these run on every tap of the walk. Plain table statements: nothing here needs the ORM. (The
+#: parameters of an UPDATE or INSERT may not be named after the table's columns: hence "inspection" and "item".)
+_CHANGE_ANSWER = (
+    update(Answer.__table__)
+    .where(Answer.inspection_id == bindparam("inspection"), Answer.item_key == bindparam("item"))
+    .values(revision=Answer.revision + 1, **{name: bindparam(f"new_{name}") for name in _WRITTEN})
+    .returning(Answer.revision)
+)
+#: The same, only while the stored answer is still at the revision the client based its change on.
+_CHANGE_ANSWER_AT = _CHANGE_ANSWER.where(Answer.revision == bindparam("base_revision"))
+_FIRST_ANSWER = insert(Answer.__table__).values(
+    inspection_id=bindparam("inspection"),
+    item_key=bindparam("item"),
+    revision=1,
+    **{name: bindparam(f"new_{name}") for name in _WRITTEN},
+)
 
 
 #: Key in `Session.info`: ids of the inspections this transaction read under a shared row lock (PostgreSQL).
@@ -251,15 +270,17 @@ def save_answer(
         check_inspection_text(item, checked, int(session.execute(_OTHER_TEXT, key).scalar_one()))
     session.flush()  # the statements below go round the unit of work: nothing of it may be left pending
     connection = session.connection()
-    columns = {**_columns(saved), "answered_by_id": actor.id}
+    parameters = {
+        **{f"new_{name}": value for name, value in _columns(saved).items()},
+        "new_answered_by_id": actor.id,
+        "base_revision": base_revision,
+        "inspection": inspection.id,
+        "item": item_key,
+    }
     # Change the stored answer in one statement: the row lock (or SQLite's write lock) orders writers, and a
     # given base revision must still be the stored one. No row changed: the first answer, or a stale write.
-    changed = update(Answer).where(Answer.inspection_id == inspection.id, Answer.item_key == item_key)
-    if base_revision is not None:
-        changed = changed.where(Answer.revision == base_revision)
-    revision = connection.execute(
-        changed.values(revision=Answer.revision + 1, **columns).returning(Answer.revision)
-    ).scalar_one_or_none()
+    changed = _CHANGE_ANSWER if base_revision is None else _CHANGE_ANSWER_AT
+    revision = connection.execute(changed, parameters).scalar_one_or_none()
     if revision is not None:
         saved = replace(saved, revision=revision)
     elif connection.execute(_ANSWER_STATE, key).first() is not None:
@@ -271,9 +292,7 @@ def save_answer(
     else:
         try:
             with connection.begin_nested():  # another device may create the same answer at the same moment
-                connection.execute(
-                    insert(Answer).values(inspection_id=inspection.id, item_key=item_key, revision=1, **columns)
-                )
+                connection.execute(_FIRST_ANSWER, parameters)
         except IntegrityError:
             raise StaleAnswer(session.scalars(_ANSWER, key).one()) from None
     _forget_loaded_answers(session, inspection)

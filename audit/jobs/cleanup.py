@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit import purge
@@ -18,20 +18,19 @@ from audit.jobs.results import remove_result
 
 
 def finished_jobs(session: Session, *, before: datetime, dry_run: bool) -> Iterator[purge.Removed]:
-    ended = select(Job.id, Job.result_name).where(Job.status.in_(FINAL), Job.finished_at < before)
-    last = 0
-    while True:
-        rows = session.execute(ended.where(Job.id > last).order_by(Job.id).limit(purge.ROW_BATCH)).all()
-        if not rows:
-            return
+    def remove_files(ids: list[int]) -> str:
+        # The files first: a row whose file is gone shows "not found", a file without its row would stay for ever.
+        names = list(session.scalars(select(Job.result_name).where(Job.id.in_(ids), Job.result_name.is_not(None))))
         if not dry_run:
-            # The files first: a row whose file is gone shows "not found", a file without its row would stay for ever.
-            for _id, name in rows:
-                if name:
-                    remove_result(name)
-            session.execute(delete(Job).where(Job.id.in_([row.id for row in rows])))
-        last = rows[-1].id
-        files = sum(1 for row in rows if row.result_name)
-        yield purge.Removed(f"{len(rows)} ended before {before:%Y-%m-%d %H:%M} UTC, {files} with a file", len(rows))
-        if len(rows) < purge.ROW_BATCH:
-            return
+            for name in names:
+                remove_result(name)
+        return f", {len(names)} with a file"
+
+    return purge.delete_in_batches(
+        session,
+        Job.id,
+        Job.status.in_(FINAL) & (Job.finished_at < before),
+        what=f"%d ended before {before:%Y-%m-%d %H:%M} UTC",
+        dry_run=dry_run,
+        before_delete=remove_files,
+    )
