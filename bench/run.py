@@ -552,10 +552,12 @@ def python_requests(load: Load, clients: int) -> RequestFactory:
     own = [load.paths[n::clients] or load.paths for n in range(clients)]
 
     def make(n: int, i: int) -> tuple[str, str, bytes | None, dict[str, str]]:
-        headers = dict(load.headers)
+        headers, key = dict(load.headers), uuid.uuid4().hex
         if load.new_key_each_time:
-            headers["Idempotency-Key"] = uuid.uuid4().hex
+            headers["Idempotency-Key"] = key
         body = load.bodies[i % len(load.bodies)] if load.bodies else None
+        if body is not None and load.keyed_bodies:
+            body = body.replace(wrk.KEY_PLACEHOLDER.encode(), key.encode())
         return load.method, own[n][i % len(own[n])], body, headers
 
     return make

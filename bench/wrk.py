@@ -33,6 +33,12 @@ class Load:
     bodies: tuple[bytes, ...] = ()
     #: A new Idempotency-Key for every request.
     new_key_each_time: bool = False
+    #: In each body, KEY_PLACEHOLDER is replaced by a string new for every request (a batch's own keys per entry).
+    keyed_bodies: bool = False
+
+
+#: What `Load.keyed_bodies` replaces (no character of it is special in a Lua pattern or in JSON).
+KEY_PLACEHOLDER = "@@KEY@@"
 
 
 def available() -> bool:
@@ -54,6 +60,7 @@ local headers = {{
 {headers}
 }}
 local new_key = {"true" if load.new_key_each_time else "false"}
+local keyed_bodies = {"true" if load.keyed_bodies else "false"}
 local expect = {load.expect}
 local thread_total = {threads}
 local threads = {{}}
@@ -76,9 +83,11 @@ end
 function request()
   sent = sent + 1
   local path = own[(sent % #own) + 1]
-  if new_key then headers["Idempotency-Key"] = "{run_id}-" .. id .. "-" .. sent end
+  local key = "{run_id}-" .. id .. "-" .. sent
+  if new_key then headers["Idempotency-Key"] = key end
   local body = nil
   if bodies[1] ~= "" then body = bodies[(sent % #bodies) + 1] end
+  if keyed_bodies then body = string.gsub(body, "{KEY_PLACEHOLDER}", key) end
   return wrk.format("{load.method}", path, headers, body)
 end
 

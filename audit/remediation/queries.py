@@ -18,7 +18,7 @@ from audit.accounts.models import User
 from audit.buildings.models import Area, Building
 from audit.certificates.status import TIMEZONE
 from audit.remediation.filters import PAGE_SIZE, UNASSIGNED, TaskFilter
-from audit.remediation.models import SEVERITY_ORDER, RemediationTask, TaskEvent
+from audit.remediation.models import RemediationTask, TaskEvent
 from audit.remediation.workflow import TaskAction, TaskStatus
 
 T = RemediationTask
@@ -76,7 +76,7 @@ def _ordered(query: _Query, chosen: TaskFilter, *, has_building: bool = False) -
     `has_building`, the assignee as `_SORTER`) and with what the filter needs (the building, for the area)."""
     sort_columns = {
         "due": (T.due_date,),
-        "severity": (_rank(T.severity, SEVERITY_ORDER), T.due_date),
+        "severity": (T.severity_rank, T.due_date),
         "status": (_rank(T.status, STATUS_ORDER), T.due_date),
         "building": (Building.name, T.item_key),
         "item": (T.item_key, Building.name),
