@@ -160,17 +160,17 @@ _ANSWER = select(Answer).where(Answer.inspection_id == bindparam("inspection_id"
 #: The columns an autosave writes, as bound parameters of the statements below.
 _WRITTEN = ("result", "value", "choice", "text", "comment", "answered_at", "answered_by_id")
 #: Autosave's writes, built once: building a statement and its cache key from literal values costs more than
-#: running it, and these run on every tap of the walk. Plain table statements: nothing here needs the ORM. (The
+#: running it, and these run on every tap of the walk, on the connection (round the unit of work). (The
 #: parameters of an UPDATE or INSERT may not be named after the table's columns: hence "inspection" and "item".)
 _CHANGE_ANSWER = (
-    update(Answer.__table__)
+    update(Answer)
     .where(Answer.inspection_id == bindparam("inspection"), Answer.item_key == bindparam("item"))
     .values(revision=Answer.revision + 1, **{name: bindparam(f"new_{name}") for name in _WRITTEN})
     .returning(Answer.revision)
 )
 #: The same, only while the stored answer is still at the revision the client based its change on.
 _CHANGE_ANSWER_AT = _CHANGE_ANSWER.where(Answer.revision == bindparam("base_revision"))
-_FIRST_ANSWER = insert(Answer.__table__).values(
+_FIRST_ANSWER = insert(Answer).values(
     inspection_id=bindparam("inspection"),
     item_key=bindparam("item"),
     revision=1,

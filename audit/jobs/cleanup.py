@@ -20,7 +20,7 @@ from audit.jobs.results import remove_result
 def finished_jobs(session: Session, *, before: datetime, dry_run: bool) -> Iterator[purge.Removed]:
     def remove_files(ids: list[int]) -> str:
         # The files first: a row whose file is gone shows "not found", a file without its row would stay for ever.
-        names = list(session.scalars(select(Job.result_name).where(Job.id.in_(ids), Job.result_name.is_not(None))))
+        names = [name for name in session.scalars(select(Job.result_name).where(Job.id.in_(ids))) if name]
         if not dry_run:
             for name in names:
                 remove_result(name)
