@@ -5,9 +5,14 @@ The inspector downloads an inspection for offline use; then the network is cut b
 Chromium) and the browser is set offline. Several sections are opened from the device, items answered (a
 measurement, N/A, failing items with photos), the page reloaded and the browser closed and opened again (a
 persistent profile), all still offline. Then the network comes back, the browser goes online, the counter of
-waiting changes reaches zero, and the API shows every answer and photo on the server exactly once. Also: a login
-that ends while offline is asked for again and nothing is lost; logging out warns about unsent changes, then
-leaves no kept inspection or queue for the next user of the browser.
+waiting changes reaches zero, and the API shows every answer and photo on the server exactly once. The overview
+counts progress and what is missing on the device, refuses to queue a submission it knows to be incomplete, and
+queues one offline that the server receives once, after every answer and photo; the page "On this device" opens
+offline and lists the inspection. Also: a login that ends while offline is asked for again and nothing is lost; a
+submission is held back behind a refused change and a refused submission is kept with its reason; logging out
+warns about unsent changes, then leaves no kept inspection or queue for the next user of the browser; on a full
+device a download that would not fit is refused, and a change that cannot be stored is said at once and stays on
+the page.
 
 Needs Debian's Chromium and the Playwright package, like tests/test_browser.py.
 """
@@ -25,15 +30,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from flask import Flask
+from sqlalchemy import func, select, update
 
 from audit.accounts.models import LoginSession, Role, User
 from audit.accounts.services import create_organisation, create_user
+from audit.auditlog.models import AuditEntry
 from audit.buildings.features import Feature
 from audit.buildings.models import Building
 from audit.buildings.services import create_building
+from audit.checklists.schema import is_applicable
 from audit.database import make_engine
+from audit.demo import answer_for
 from audit.extensions import db
+from audit.inspections.models import Inspection
+from audit.inspections.services import save_answer
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, expect, in_ci, jpeg_photo, missing_browser
 from tests.conftest import TEST_PASSWORD, fresh_database, make_test_app
 from tests.served_support import BIN, HOST, Link, RunningServer, app_environment, free_port, served
@@ -59,13 +70,15 @@ class Site:
     server: RunningServer
     link: Link
     database_url: str
+    #: An app on the same database, to set up what a test does not walk itself.
+    app: Flask
 
     @property
     def url(self) -> str:
         return self.link.url
 
 
-def _seed(url: str, folder: Path) -> None:
+def _seed(url: str, folder: Path) -> Flask:
     """An organisation with an inspector, a manager and buildings with every feature (so every section applies)."""
     app = make_test_app(url, folder)
     result = app.test_cli_runner().invoke(args=["init"])
@@ -86,22 +99,24 @@ def _seed(url: str, folder: Path) -> None:
             )
         db.session.commit()
     app.extensions["tryggahus.database"].engine.dispose()
+    return app
 
 
 @pytest.fixture(scope="module")
 def served_site(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp(f"offline-{database_kind}")
     with fresh_database(database_kind, folder) as url:
-        _seed(url, folder)
+        app = _seed(url, folder)
         port = free_port()
         command = [str(BIN / "tryggahus"), "serve", "--host", HOST, "--port", str(port), "--workers", "1"]
         with served(command, app_environment(url, folder), folder, port) as server:
             link = Link(port)
             link.restore()
             try:
-                yield Site(server, link, url)
+                yield Site(server, link, url, app)
             finally:
                 link.cut()
+                app.extensions["tryggahus.database"].engine.dispose()
 
 
 @pytest.fixture
@@ -177,6 +192,38 @@ def start_inspection(page: Any, site: Site, building: str = BUILDING) -> int:
     return int(response.json()["id"])
 
 
+def required_items(site: Site, inspection_id: int) -> list[str]:
+    """The keys of the inspection's applicable, scored items: what must be answered before it is submitted."""
+    with site.app.app_context():
+        inspection = db.session.get(Inspection, inspection_id)
+        assert inspection is not None
+        checklist, features = inspection.checklist_version.checklist, inspection.building.features
+        return [i.key for s, i in checklist.items() if i.is_scored and is_applicable(s, i, features)]
+
+
+def answer_all_but(site: Site, inspection_id: int, left: set[str]) -> None:
+    """Every applicable item passes except those in `left`, stored as the inspector (the walk is not the subject)."""
+    with site.app.app_context():
+        inspection = db.session.get(Inspection, inspection_id)
+        assert inspection is not None
+        inspector = inspection.inspector
+        for section, checklist_item in inspection.checklist_version.checklist.items():
+            if checklist_item.key in left or not is_applicable(section, checklist_item, inspection.building.features):
+                continue
+            save_answer(db.session, inspector, inspection, checklist_item.key, answer_for(checklist_item, passing=True))
+        db.session.commit()
+
+
+def submissions(site: Site, inspection_id: int) -> int:
+    """How often the inspection was submitted, by the audit log."""
+    with site.app.app_context():
+        return db.session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "inspection.submitted", AuditEntry.object_id == inspection_id)
+        )
+
+
 def stored(page: Any, inspection_id: int) -> dict[str, Any]:
     response = page.request.get(f"/api/v1/inspections/{inspection_id}")
     assert response.ok, response.text()
@@ -233,6 +280,12 @@ def go_online(context: Any, site: Site) -> None:
     context.set_offline(False)
 
 
+#: The items the offline walk answers on the device; every other applicable item is answered before it starts,
+#: except LAST, which the overview lists as missing until it is answered too.
+WALKED = {"UTE-01", "UTE-05", "UTE-06", "BEL-01", "BEL-05", "ENT-04", "ENT-03"}
+LAST = "ENT-01"
+
+
 def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
     playwright: Any, site: Site, tmp_path: Path
 ) -> None:
@@ -243,6 +296,7 @@ def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
         page = page_of(context)
         log_in(page, Role.inspector)
         inspection_id = start_inspection(page, site)
+        answer_all_but(site, inspection_id, WALKED | {LAST})
         sections = download(page, inspection_id)
         assert f"/inspections/{inspection_id}/sections/UTE" in sections
         assert len(sections) >= 10
@@ -259,6 +313,15 @@ def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
         assert '<meta name="csrf-token" content="">' in kept
         assert re.search(r'name="csrf_token" value="[^"]', kept) is None
         base = f"/inspections/{inspection_id}/sections/"
+        overview = f"/inspections/{inspection_id}"
+
+    required = required_items(site, inspection_id)
+    answered_before = set(required) - WALKED - {LAST}
+
+    def counted(section: str, *device: str) -> tuple[int, int]:
+        """What the bars say with these items answered on the device: in `section`, and in the whole inspection."""
+        done = answered_before | set(device)
+        return sum(1 for key in done if key.startswith(section + "-")), len(done)
 
     # No network, and the app out of reach: every page below comes from the device.
     with tablet(playwright, profile, site) as context:
@@ -275,7 +338,7 @@ def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
         expect(item(page, "UTE-05").locator("a.pending-photo img")).to_have_count(1)
         tap(page, "UTE-06", "4")
         waiting(page, 4)  # three answers and a photo
-        progress(page, 3, 3)  # counted on the device
+        progress(page, *counted("UTE", "UTE-01", "UTE-05", "UTE-06"))  # counted on the device
         expect(item(page, "UTE-05").locator(".save-state")).not_to_have_attribute("data-state", "saved")
 
         page.locator('.walk-nav a.button.primary[href="BEL"]').tap()  # the next section, from the device
@@ -283,7 +346,7 @@ def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
         tap(page, "BEL-01", "pass")
         measure(page, "BEL-05", "2800")
         waiting(page, 6)
-        progress(page, 2, 5)
+        progress(page, *counted("BEL", "UTE-01", "UTE-05", "UTE-06", "BEL-01", "BEL-05"))
 
         page.goto(base + "ENT")
         tap(page, "ENT-04", "na")
@@ -294,18 +357,50 @@ def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
         waiting(page, 9)
         page.reload()
         waiting(page, 9)
-        progress(page, 2, 7)
+        progress(page, *counted("ENT", *WALKED))
         expect(item(page, "ENT-04").locator('input[value="na"]')).to_be_checked()
         expect(item(page, "ENT-03").locator('input[value="fail"]')).to_be_checked()
         expect(item(page, "ENT-03").locator("a.pending-photo img")).to_have_count(1)
 
-    # Closed and opened again, still offline: the answers and the photo are still on the device.
+        # The overview counts on the device too, and names what is still missing; a submission the device knows to
+        # be incomplete is not queued.
+        page.goto(overview)
+        whole = page.locator(".overview-progress .progress-text")
+        expect(whole).to_have_text(f"{len(required) - 1} / {len(required)}")
+        ent = counted("ENT", *WALKED)[0]
+        expect(page.locator('a.section-link[data-section="ENT"] .progress-text')).to_have_text(f"{ent} / {ent + 1}")
+        missing = page.locator("#missing ul.missing li")
+        expect(missing).to_have_count(1)
+        expect(missing).to_have_attribute("data-item", LAST)
+        submit = page.locator("#submit-form button[type=submit]")
+        submit.tap()
+        submitted = page.locator("#missing .submit-state")
+        expect(submitted).to_have_attribute("data-state", "incomplete")
+        waiting(page, 9)
+        page.goto(base + "ENT")
+        tap(page, LAST, "pass")
+        waiting(page, 10)
+        page.goto(overview)
+        expect(whole).to_have_text(f"{len(required)} / {len(required)}")
+        expect(page.locator("#missing ul.missing")).to_have_count(0)
+        submit.tap()  # queued after the ten changes and photos
+        expect(submitted).to_have_attribute("data-state", "queued")
+        waiting(page, 11)
+
+        # The page "On this device" opens offline and lists the inspection, its size and what it has unsent.
+        page.goto("/offline/device")
+        row = page.locator(f'.device-list tr[data-inspection="{inspection_id}"]')
+        expect(row).to_have_attribute("data-unsent", "11")
+        expect(row.locator(".device-inspection")).to_contain_text(BUILDING)
+        expect(row.locator(".device-size")).to_contain_text("kB")
+
+    # Closed and opened again, still offline: the answers, the photos and the submission are still on the device.
     with tablet(playwright, profile, site) as context:
         go_offline(context, site)
         page = page_of(context)
         page.goto(base + "UTE")
-        waiting(page, 9)
-        progress(page, 3, 7)
+        waiting(page, 11)
+        progress(page, *counted("UTE", *WALKED, LAST))
         expect(item(page, "UTE-01").locator(".measure-input")).to_have_value("0,8")
         expect(item(page, "UTE-05").locator('input[value="fail"]')).to_be_checked()
         expect(item(page, "UTE-05").locator("a.pending-photo img")).to_have_count(1)
@@ -313,14 +408,26 @@ def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
             "img => img.complete && img.naturalWidth > 0",
             arg=item(page, "UTE-05").locator("a.pending-photo img").element_handle(),
         )
+        page.goto(overview)
+        submitted = page.locator("#missing .submit-state")
+        expect(submitted).to_have_attribute("data-state", "queued")
 
-        # Back online.
+        # Back online: everything is sent, the submission last; the page shows the inspection as submitted.
         go_online(context, site)
         waiting(page, 0)
-        expect(item(page, "UTE-05").locator(".save-state")).to_have_attribute("data-state", "saved")
-        expect(item(page, "UTE-05").locator("a.pending-photo")).to_have_count(0)
-        progress(page, 3, 7)
+        expect(submitted).to_have_attribute("data-state", "submitted")
+        expect(page.locator(".page-head h1 .badge")).to_have_class(re.compile(r"\bbadge-submitted\b"))
+        expect(page.locator("#outbox-status")).to_have_attribute("data-problems", "0")
         inspection = stored(page, inspection_id)
+
+        # Nothing unsent: removed from the device without a question (a question would be dismissed).
+        page.goto("/offline/device")
+        row = page.locator(f'.device-list tr[data-inspection="{inspection_id}"]')
+        expect(row).to_have_attribute("data-unsent", "0")
+        row.locator(".device-remove").tap()
+        expect(row).to_have_count(0)
+        expect(page.locator(".device-empty")).to_be_visible()
+        assert page.evaluate(KEPT_INSPECTIONS) == []
 
     answers = inspection["answers"]
     expected = {
@@ -331,8 +438,9 @@ def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
         "BEL-05": ("value", "2800"),
         "ENT-04": ("result", "na"),
         "ENT-03": ("result", "fail"),
+        LAST: ("result", "pass"),
     }
-    assert set(answers) == set(expected)
+    assert set(required) <= set(answers)
     for key, (field, value) in expected.items():
         got = answers[key][field]
         assert (float(got) == float(value)) if field == "value" else got == value, (key, answers[key])
@@ -340,6 +448,11 @@ def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
     assert answers["UTE-05"]["comment"] == "Belysningen vid entrén är trasig."
     photos = sorted(photo["item_key"] for photo in inspection["photos"])
     assert photos == ["ENT-03", "UTE-05"], inspection["photos"]
+    # Submitted once, after every answer (a photo after it would have been refused and kept as a problem).
+    assert inspection["status"] == "submitted"
+    assert submissions(site, inspection_id) == 1
+    last_answer = max(datetime.fromisoformat(answer["answered_at"]) for answer in answers.values())
+    assert datetime.fromisoformat(inspection["submitted_at"]) >= last_answer
 
 
 def end_logins_on_the_server(site: Site, role: Role) -> None:
@@ -439,6 +552,25 @@ def test_logging_out_warns_about_unsent_changes_and_then_leaves_nothing_for_the_
         ]
         assert "ljust" in kept[0]["reason"]
 
+        # A submission queued behind a refused change is held back, and said so; once the change is corrected it is
+        # sent after it, and the server's refusal (the inspection is incomplete) is kept with its reason.
+        queue_submission = "(id) => window.TryggaOutbox.addSubmit(id).then(() => window.TryggaOutbox.sync(true))"
+        page.evaluate(queue_submission, inspection_id)
+        problems = status.locator(".outbox-problems li")
+        expect(problems).to_have_count(2)
+        expect(problems.nth(1)).to_contain_text("Inskickning väntar tills ändringarna ovan är lösta")
+        waiting(page, 1)
+        measure(page, "UTE-01", "1,2")
+        waiting(page, 0)
+        expect(problems).to_have_count(1)
+        expect(problems.nth(0)).to_contain_text("Inskickning")
+        expect(problems.nth(0)).to_contain_text("BEL-01")  # the server's reason names what is unanswered
+        assert stored(page, inspection_id)["status"] == "draft"
+        page.goto(f"/inspections/{inspection_id}")
+        expect(page.locator("#missing .submit-state")).to_have_attribute("data-state", "refused")
+        expect(page.locator("#missing .submit-state")).to_contain_text("BEL-01")
+        page.goto(f"/inspections/{inspection_id}/sections/UTE")
+
         # Logging out warns; cancelling stays logged in with everything kept.
         with page.expect_event("dialog") as asked:
             page.locator('form[action$="/logout"] button').tap()
@@ -471,13 +603,58 @@ def test_logging_out_warns_about_unsent_changes_and_then_leaves_nothing_for_the_
         assert page.evaluate(KEPT_INSPECTIONS) == []
 
 
+#: A device whose storage is nearly full, while the page's session says so: the browser's estimate leaves 100 kB,
+#: and IndexedDB refuses to store anything more in the outbox, as it does when the quota is reached.
+FULL_DEVICE = """
+const full = () => sessionStorage.getItem("full-device") === "yes";
+const estimate = StorageManager.prototype.estimate;
+StorageManager.prototype.estimate = function () {
+  return full() ? Promise.resolve({ usage: 999900000, quota: 1000000000 }) : estimate.call(this);
+};
+for (const name of ["add", "put"]) {
+  const real = IDBObjectStore.prototype[name];
+  IDBObjectStore.prototype[name] = function (...args) {
+    if (full() && this.name === "outbox") throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+    return real.apply(this, args);
+  };
+}
+"""
+
+
+def a_full_device_refuses_the_download_and_tells_at_once_of_a_change_not_kept(page: Any, inspection_id: int) -> None:
+    page.evaluate("sessionStorage.setItem('full-device', 'yes')")
+    page.goto(f"/inspections/{inspection_id}")
+    panel = page.locator("#offline-panel")
+    expect(panel.locator(".offline-warning")).to_contain_text("full till 100 procent")
+    panel.locator("[data-offline-download]").tap()
+    expect(panel).to_have_attribute("data-refused", "true")
+    expect(panel.locator(".offline-state")).to_contain_text("Inte nedladdad: enheten har plats för 98 kB")
+    expect(panel).to_have_attribute("data-held", "false")
+    assert page.evaluate(KEPT_INSPECTIONS) == []
+
+    # The outbox cannot store the answer: said at the item and at the top, and the answer stays on the page.
+    page.goto(f"/inspections/{inspection_id}/sections/UTE")
+    tap(page, "UTE-01", "na")
+    expect(item(page, "UTE-01").locator(".save-state")).to_have_attribute("data-state", "error")
+    expect(item(page, "UTE-01").locator(".save-state")).to_contain_text("QuotaExceededError")
+    failed = page.locator("#outbox-status .outbox-failed")
+    expect(failed).to_be_visible()
+    expect(failed).to_contain_text("UTE-01 sparades INTE på den här enheten")
+    expect(item(page, "UTE-01").locator('input[value="na"]')).to_be_checked()
+    assert page.evaluate(OUTBOX_SIZE) == 0  # nothing kept, so nothing will be sent
+    page.evaluate("sessionStorage.removeItem('full-device')")
+
+
 def test_two_tablets_change_the_same_item_and_each_choice_ends_in_the_expected_answer(
     playwright: Any, site: Site, tmp_path: Path
 ) -> None:
     with tablet(playwright, tmp_path / "first", site) as first, tablet(playwright, tmp_path / "second", site) as second:
+        first.add_init_script(FULL_DEVICE)
         mine = page_of(first)
         log_in(mine, Role.inspector)
         inspection_id = start_inspection(mine, site, "Hallunda Torg 2")
+        # First, this tablet's storage is full.
+        a_full_device_refuses_the_download_and_tells_at_once_of_a_change_not_kept(mine, inspection_id)
         mine.goto(f"/inspections/{inspection_id}/sections/UTE")
         # The other tablet answers both items after this page was opened.
         other = page_of(second)

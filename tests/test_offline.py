@@ -6,12 +6,18 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask.testing import FlaskClient
 from PIL import Image
 
 from audit.accounts.models import Role, User
+from audit.checklists.loader import load_checklist
+from audit.checklists.schema import ChoiceAnswer, Item, MeasurementAnswer, ScaleAnswer
+from audit.inspections.answers import AnswerInput, AnswerResult, check_answer
+from audit.inspections.scoring import FailTest, fail_test
 from audit.offline.assets import STATIC_ROOT, offline_assets
+from tests.conftest import CHECKLIST_FILE
 from tests.web_support import login
 
 
@@ -99,3 +105,70 @@ def test_a_fresh_csrf_token_only_for_a_login(client: FlaskClient, create_member:
     # The token is good for a write of this login.
     logout = client.post("/logout", data={"csrf_token": body["csrf_token"]})
     assert logout.status_code == 302
+
+
+def test_the_page_on_this_device_is_for_those_who_walk_and_is_drawn_on_the_device(
+    client: FlaskClient, create_member: Callable[..., User]
+) -> None:
+    assert client.get("/offline/device").status_code in (302, 401)
+    manager = create_member(Role.manager)
+    login(client, manager.email)
+    assert client.get("/offline/device").status_code == 403
+    assert 'href="/offline/device"' not in client.get("/buildings/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": client.get("/offline/session").get_json()["csrf_token"]})
+    inspector = create_member(Role.inspector)
+    login(client, inspector.email)
+    assert 'href="/offline/device"' in client.get("/buildings/").get_data(as_text=True)  # in the user menu
+    response = client.get("/offline/device")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<h1>På den här enheten</h1>" in page
+    assert 'id="device"' in page
+    assert "/static/js/device.js" in page
+    # The same page for every inspection and user on the device (a kept copy): the list is drawn by the script.
+    assert "data-inspection=" not in page
+
+
+def _device_fails(test: FailTest, body: dict[str, Any]) -> bool:
+    """What progress.js (`fails`) makes of an answer body with the test the server hands it."""
+    if body.get("result") == "na":
+        return False
+    if test[0] == "result":
+        return bool(body.get("result") == "fail")
+    if test[0] == "choices":
+        return body.get("choice") in test[1]
+    if body.get("value") is None:
+        return False
+    value = float(str(body["value"]).replace(",", "."))
+    return (test[1] is not None and value < test[1]) or (test[2] is not None and value > test[2])
+
+
+def _samples(item: Item) -> list[dict[str, Any]]:
+    spec = item.answer
+    if isinstance(spec, MeasurementAnswer):
+        bounds = [b for b in (spec.threshold.min, spec.threshold.max) if b is not None]
+        return [{"value": f"{b + step:.3f}".replace(".", ",")} for b in bounds for step in (-0.001, 0, 0.001)]
+    if isinstance(spec, ScaleAnswer):
+        return [{"value": str(step)} for step in range(spec.min, spec.max + 1)]
+    if isinstance(spec, ChoiceAnswer):
+        return [{"choice": option.key} for option in spec.options]
+    return [{"result": "pass"}, {"result": "fail"}]
+
+
+def test_the_device_tells_a_failed_answer_by_the_server_rule() -> None:
+    """The overview decides on the device which failed items still need a photo: its test of each item must judge
+    every answer as the server stores it."""
+    checklist = load_checklist(CHECKLIST_FILE).checklist
+    judged = 0
+    for _section, item in checklist.items():
+        if not item.is_scored:
+            continue
+        test = json.loads(json.dumps(fail_test(item)))  # as the page carries it
+        for body in _samples(item):
+            given = {**body, "result": AnswerResult(body["result"])} if "result" in body else body
+            stored = check_answer(item, AnswerInput(**given))
+            assert _device_fails(test, body) is (stored.result is AnswerResult.failed), (item.key, body, stored)
+            judged += 1
+        if item.na_allowed:
+            assert not _device_fails(test, {"result": "na"})
+    assert judged > 200

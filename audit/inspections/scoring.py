@@ -225,6 +225,23 @@ def item_passes(item: Item, response: Response) -> bool | None:
     return score == 1
 
 
+#: How a device tells a failed answer from its fields (walk.js, submit.js): ["result"] (the inspector's pass or
+#: fail), ["range", min, max] (a value outside the bounds fails; either may be None) or ["choices", [failing keys]].
+FailTest = list[Any]
+
+
+def fail_test(item: Item) -> FailTest:
+    """The pass rule of `item_passes`, for a device that judges answers the server has not seen yet."""
+    spec = item.answer
+    if isinstance(spec, MeasurementAnswer):
+        return ["range", spec.threshold.min, spec.threshold.max]
+    if isinstance(spec, ScaleAnswer):
+        return ["range", spec.pass_min, None]
+    if isinstance(spec, ChoiceAnswer):
+        return ["choices", [o.key for o in spec.options if not item_passes(item, Response(choice=o.key))]]
+    return ["result"]
+
+
 def evaluate_item(section: Section, item: Item, features: frozenset[Feature], response: Response | None) -> ItemResult:
     def result(outcome: Outcome, score: Fraction | None = None) -> ItemResult:
         return ItemResult(item.key, section.key, outcome, item.weight, item.critical, score, item.is_scored)

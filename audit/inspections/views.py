@@ -201,10 +201,15 @@ def _skipped_sections(building: Building, versions: dict[str, ChecklistVersion])
 def show(inspection_id: int) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id)
     walk = build_walk(inspection)
+    walker = inspection.status.editable and inspection.inspector_id == current_user.id
+    # What the device needs to count progress and what is missing without signal (submit.js).
+    rules = {"sections": walk.progress_rules, "photos": walk.photo_rules} if walker else None
     return render_template(
         "inspections/show.html",
         inspection=inspection,
         walk=walk,
+        walker=walker,
+        device_rules=json.dumps(rules, separators=(",", ":")) if rules else "",
         submit_form=SubmitForm(),
         discard_form=DiscardForm(),
         may_discard=inspection.status is InspectionStatus.draft

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, object_session
 from audit.buildings.features import Feature
 from audit.checklists.schema import Checklist, Item, Section, is_applicable
 from audit.inspections.models import Answer, AnswerResult, Inspection
+from audit.inspections.scoring import FailTest, fail_test
 from audit.photos.models import Photo
 from audit.remediation.follow_up import follow_up_of, inspection_checklist
 
@@ -226,6 +227,27 @@ class Walk:
     @property
     def total(self) -> int:
         return sum(s.total for s in self.progress)
+
+    @property
+    def photo_count(self) -> int:
+        return sum(len(photos) for photos in self._photos.values())
+
+    @property
+    def photo_rules(self) -> list[tuple[str, FailTest, bool, bool]]:
+        """Per applicable item that wants a photo when not met: its key, how a device tells a failed answer
+        (`fail_test`), whether its stored answer failed and whether it has a photo. With `progress_rules`, what the
+        overview counts as missing on the device (submit.js), by the rule of `unanswered` and `photos_missing`."""
+        return [
+            (
+                state.item.key,
+                fail_test(state.item),
+                state.answer is not None and state.answer.result is AnswerResult.failed,
+                bool(state.photos),
+            )
+            for section in self.sections
+            for state in section.items
+            if state.applicable and state.item.photo_required_on_fail
+        ]
 
     def _state(self, section: Section) -> SectionState:
         applicable = self._layout.applicable

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from audit.access import ALL_ROLES, allow, public
+from audit.access import ALL_ROLES, INSPECTORS, allow, public
 from audit.i18n import LANGUAGES, current_language
 from audit.offline.assets import STATIC_ROOT, current_assets
 
@@ -89,3 +89,11 @@ def session_token() -> ResponseReturnValue:
     response = jsonify(user=current_user.id, csrf_token=generate_csrf())
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/offline/device")
+@allow(INSPECTORS)
+def device() -> ResponseReturnValue:
+    """What this device holds: the inspections kept for use without signal, their size and unsent changes, and the
+    browser's storage. Filled in on the device (device.js); the worker keeps the page, so it opens offline too."""
+    return render_template("offline/device.html")

@@ -3,6 +3,8 @@
 // when a page opens, when the connection returns and on demand, with retries and backoff. Nothing is dropped on a
 // refusal: an ended login (401) or a stale CSRF token pauses the queue until the inspector has logged in again, a
 // conflict (409) waits for "keep mine / use theirs", and any other refusal is kept and shown with its reason.
+// A submission made without signal is an entry too: it is sent only once every earlier entry of its inspection has
+// been acknowledged (a conflict or a refusal before it holds it back).
 // Uses idb (audit/static/vendor/idb), a thin promise wrapper around IndexedDB.
 (function () {
   "use strict";
@@ -54,11 +56,12 @@
   }
 
   async function counts(user) {
-    const result = { answers: 0, photos: 0, conflicts: 0, refused: 0 };
+    const result = { answers: 0, photos: 0, submits: 0, conflicts: 0, refused: 0 };
     for (const entry of await entries(user)) {
       if (entry.state === "conflict") result.conflicts += 1;
       else if (entry.state === "refused") result.refused += 1;
       else if (entry.kind === "photo") result.photos += 1;
+      else if (entry.kind === "submit") result.submits += 1;
       else result.answers += 1;
     }
     return result;
@@ -87,6 +90,7 @@
     } else {
       entry = { user, inspection, kind: "answer", item, body: answer, base, key: newKey(), state: "waiting", attempts: 0, nextTry: 0, at: Date.now() };
       entry.seq = await outbox.add(entry);
+      await submitLast(outbox, user, inspection);
     }
     await tx.done;
     emit("change");
@@ -95,14 +99,63 @@
 
   async function addPhoto(inspection, item, blob, name) {
     const entry = { user: currentUser(), inspection, kind: "photo", item, photo: blob, name: name || "photo.jpg", key: newKey(), state: "waiting", attempts: 0, nextTry: 0, at: Date.now() };
-    entry.seq = await (await open()).add(OUTBOX, entry);
+    const tx = (await open()).transaction(OUTBOX, "readwrite");
+    entry.seq = await tx.store.add(entry);
+    await submitLast(tx.store, entry.user, inspection);
+    await tx.done;
     emit("change");
     return entry;
   }
 
-  async function known(inspection) {
+  // A change made after the inspection's submission was queued goes before it: the submission is moved to the end
+  // (same key), so what is submitted is everything the inspector did.
+  async function submitLast(store, user, inspection) {
+    for (const entry of await store.index("user").getAll(user)) {
+      if (entry.kind !== "submit" || entry.inspection !== inspection || entry.state !== "waiting") continue;
+      await store.delete(entry.seq);
+      delete entry.seq;
+      entry.seq = await store.add(entry);
+    }
+  }
+
+  // The inspection's submission, after every entry already queued. A refused one is replaced by the inspector's
+  // newer try; one that still waits is kept as it is (one submission per inspection).
+  async function addSubmit(inspection) {
+    const user = currentUser();
+    const tx = (await open()).transaction(OUTBOX, "readwrite");
+    const mine = (await tx.store.index("user").getAll(user)).filter((entry) => entry.kind === "submit" && entry.inspection === inspection);
+    for (const refused of mine.filter((entry) => entry.state === "refused")) await tx.store.delete(refused.seq);
+    let entry = mine.find((candidate) => candidate.state === "waiting");
+    if (!entry) {
+      entry = { user, inspection, kind: "submit", key: newKey(), state: "waiting", attempts: 0, nextTry: 0, at: Date.now() };
+      entry.seq = await tx.store.add(entry);
+    }
+    await tx.done;
+    emit("change");
+    return entry;
+  }
+
+  // A submission waits while any earlier entry of its inspection is still on the device, in whatever state.
+  function heldBack(entry, all) {
+    return entry.kind === "submit" && all.some((other) => other.inspection === entry.inspection && other.seq < entry.seq);
+  }
+
+  function nextToSend(all) {
+    return all.find((entry) => entry.state === "waiting" && !heldBack(entry, all));
+  }
+
+  // Acknowledged answers, and (as `photo` records) the items that got a photo since the page was drawn.
+  async function knownRecords(inspection) {
     const all = await (await open()).getAllFromIndex(KNOWN, "user", currentUser());
-    return all.filter((answer) => answer.inspection === Number(inspection));
+    return all.filter((record) => record.inspection === Number(inspection));
+  }
+
+  async function known(inspection) {
+    return (await knownRecords(inspection)).filter((record) => !record.photo);
+  }
+
+  async function knownPhotos(inspection) {
+    return (await knownRecords(inspection)).filter((record) => record.photo).map((record) => record.photo);
   }
 
   async function remove(seq) {
@@ -149,6 +202,7 @@
       form.append("file", entry.photo, entry.name);
       return fetch(base + "/photos", { method: "POST", credentials: "same-origin", headers, body: form });
     }
+    if (entry.kind === "submit") return fetch(base + "/submit", { method: "POST", credentials: "same-origin", headers });
     headers["Content-Type"] = "application/json";
     return fetch(base + "/answers/" + encodeURIComponent(entry.item), {
       method: "PUT", credentials: "same-origin", headers, body: JSON.stringify(Object.assign({}, entry.body, { base_revision: entry.base })),
@@ -204,6 +258,8 @@
           await outbox.put(later);
         }
       }
+    } else if (entry.kind === "photo") {
+      tx.objectStore(KNOWN).put({ user: entry.user, inspection: entry.inspection, item: "photo:" + entry.item, photo: entry.item });
     }
     await tx.done;
     emit("ack", { entry, data });
@@ -228,7 +284,7 @@
     const user = currentUser();
     if (!user) return;
     const db = await open();
-    const first = (await entries(user)).find((entry) => entry.state === "waiting");
+    const first = nextToSend(await entries(user));
     if (!first) { emit("change"); return; }
     try {
       const who = await session();
@@ -242,7 +298,7 @@
     emit("resumed");
     let csrfRetried = false;
     for (;;) {
-      const entry = (await entries(user)).find((candidate) => candidate.state === "waiting");
+      const entry = nextToSend(await entries(user));
       if (!entry) break;
       if (!force && entry.nextTry > Date.now()) { schedule(entry.nextTry - Date.now()); break; }
       const outcome = await sendOne(db, entry.seq);
@@ -277,5 +333,14 @@
 
   window.addEventListener("online", () => { refreshToken(); sync(true); });
 
-  window.TryggaOutbox = { events, entries, counts, putAnswer, addPhoto, known, remove, keepMine, clearUser, sync, currentUser, refreshToken };
+  // Whether the server answers for this login now (a fresh CSRF token is put into the page on the way).
+  async function reachable() {
+    const timeout = new Promise((resolve) => { setTimeout(() => resolve(null), 8000); });
+    try { return Boolean(await Promise.race([session(), timeout])); } catch (error) { return false; }
+  }
+
+  window.TryggaOutbox = {
+    events, entries, counts, putAnswer, addPhoto, addSubmit, heldBack, known, knownPhotos, remove, keepMine, clearUser,
+    sync, currentUser, refreshToken, reachable,
+  };
 })();

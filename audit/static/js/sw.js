@@ -4,7 +4,8 @@
 //
 // - Static files: from the cache made at install (one per version), else the network.
 // - Pages and photo thumbnails of a downloaded inspection: the network first (and the copy kept up to date), the
-//   kept copy when there is no answer. Pages of other inspections and everything else are not touched.
+//   kept copy when there is no answer. The page "On this device" likewise, kept with the first download.
+//   Pages of other inspections and everything else are not touched.
 // - Kept pages carry no CSRF token: the page asks for a fresh one before it sends anything (outbox.js).
 // - Answers and photos are not sent from here: the page's outbox sends them (there is no Background Sync in every
 //   browser, nor under the test driver), and API requests pass straight through.
@@ -16,6 +17,9 @@ const STATIC_CACHE = "tryggahus-static-" + SETTINGS.version;
 const INSPECTION_PREFIX = "tryggahus-inspection-";
 // What a kept inspection is (who downloaded it, when, how large), stored beside its pages.
 const META = "/offline/__held__";
+// Other pages kept for use without signal: "On this device" (the page's logout clears this cache too).
+const PAGES = "tryggahus-pages";
+const DEVICE = "/offline/device";
 const NETWORK_WAIT_MS = 6000;
 const PAGE = /^\/inspections\/(\d+)(?:\/sections\/[A-Za-z0-9_-]+)?\/?$/;
 const THUMB = /^\/inspections\/(\d+)\/photos\/\d+\/thumb$/;
@@ -43,6 +47,7 @@ self.addEventListener("fetch", (event) => {
   }
   const page = PAGE.exec(url.pathname) || THUMB.exec(url.pathname);
   if (page) event.respondWith(kept(event, request, page[1], THUMB.test(url.pathname)));
+  else if (url.pathname === DEVICE) event.respondWith(keptPage(event, request));
 });
 
 async function cacheFirst(request) {
@@ -56,7 +61,15 @@ async function kept(event, request, inspection, immutable) {
   const name = INSPECTION_PREFIX + inspection;
   const held = await caches.has(name);
   if (!held) return fetch(request);
-  const cache = await caches.open(name);
+  return fresh(event, request, await caches.open(name), immutable);
+}
+
+function keptPage(event, request) {
+  return caches.open(PAGES).then((cache) => fresh(event, request, cache, false));
+}
+
+// The network first while it answers (keeping the copy in `cache` fresh), the kept copy when it does not.
+async function fresh(event, request, cache, immutable) {
   const copy = await cache.match(request.url, { ignoreVary: true, ignoreSearch: true });
   if (copy && immutable) return copy;
   try {
@@ -117,7 +130,7 @@ async function fetchOk(url) {
 
 // Takes an inspection offline: its pages (those the page names, all of the same inspection), their photo
 // thumbnails and the static files. A failure leaves no half-held inspection.
-async function download(inspection, user, urls) {
+async function download(inspection, user, urls, title) {
   const name = INSPECTION_PREFIX + inspection;
   const fresh = await caches.open(name + "-new");
   let bytes = 0;
@@ -137,7 +150,10 @@ async function download(inspection, user, urls) {
         if (!(await fresh.match(thumb))) bytes += await keep(fresh, thumb, await fetchOk(thumb), true);
       }
     }
-    const meta = { inspection: Number(inspection), user: String(user), pages, bytes, at: new Date().toISOString() };
+    const meta = { inspection: Number(inspection), user: String(user), title: String(title || ""), pages, bytes, at: new Date().toISOString() };
+    // The page listing what the device holds opens without signal too.
+    const device = new URL(DEVICE, self.location.origin).href;
+    await keep(await caches.open(PAGES), device, await fetchOk(device), false);
     await fresh.put(META, new Response(JSON.stringify(meta), { headers: { "Content-Type": "application/json" } }));
     await copyCache(fresh, await caches.open(name));
     return meta;
@@ -156,7 +172,7 @@ self.addEventListener("message", (event) => {
   const reply = (body) => event.ports[0] && event.ports[0].postMessage(body);
   const work = (async () => {
     try {
-      if (message.type === "download") reply({ ok: true, held: await download(message.inspection, message.user, message.urls) });
+      if (message.type === "download") reply({ ok: true, held: await download(message.inspection, message.user, message.urls, message.title) });
       else reply({ ok: false, error: "unknown message" });
     } catch (error) {
       reply({ ok: false, error: String(error && error.message ? error.message : error) });

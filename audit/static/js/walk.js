@@ -61,11 +61,19 @@
     try {
       await outbox.putAnswer(inspection, key, payload(article), Number(article.dataset.revision));
     } catch (error) {
-      showState(article, "error", msg("NotKept") + " " + (error.message || error));
+      notKept(article, error); // what was typed stays on the page
       return;
     }
     clearTimeout(timers[key]);
     timers[key] = setTimeout(() => outbox.sync(), delay);
+  }
+
+  // Writing to the device failed (its storage is full, or IndexedDB refused): said at once, at the item and at the
+  // top of the page (offline.js), so nobody walks on believing the change is kept.
+  function notKept(article, error) {
+    const reason = (error && (error.name === "QuotaExceededError" ? error.name : error.message)) || String(error);
+    showState(article, "error", msg("NotKept") + " " + reason);
+    outbox.events.dispatchEvent(new CustomEvent("notkept", { detail: { item: article.dataset.item, reason } }));
   }
 
   async function waitingFor(key) {
@@ -124,43 +132,22 @@
     });
   }
 
-  // Progress counted on the device by the server's rule (an applicable, scored item counts once it has a
-  // judgement), from what the page was drawn with and every answer this device holds for the inspection: the bars
-  // move without signal too. The server stays the authority when the inspection is submitted.
+  // Progress counted on the device by the server's rule (progress.js): the bars move without signal too.
   const rules = JSON.parse(form.dataset.progress || "[]");
 
-  function judged(body) {
-    return [body.result, body.value, body.choice].some((part) => part !== null && part !== undefined && part !== "");
-  }
-
   async function deviceProgress() {
-    const answered = new Set(rules.flatMap((rule) => rule[2]));
-    const latest = new Map();
-    for (const answer of await outbox.known(inspection)) latest.set(answer.item, answer.body);
-    for (const entry of await outbox.entries(user, inspection)) {
-      if (entry.kind === "answer" && entry.state !== "refused") latest.set(entry.item, entry.body);
-    }
-    latest.forEach((body, item) => { if (judged(body)) answered.add(item); else answered.delete(item); });
-    const sections = rules.map(([key, required]) => ({ key, answered: required.filter((item) => answered.has(item)).length, total: required.length }));
-    const sum = (name) => sections.reduce((total, section) => total + section[name], 0);
-    updateProgress({ sections, answered: sum("answered"), total: sum("total") });
-  }
-  outbox.events.addEventListener("change", () => { deviceProgress(); });
-
-  function updateProgress(progress) {
-    if (!progress) return;
+    const progress = await window.TryggaProgress.count(inspection, { sections: rules });
     progress.sections.forEach((section) => {
       const option = document.querySelector('.section-jump option[data-section="' + section.key + '"]');
       if (option) option.textContent = option.dataset.title + " (" + section.answered + "/" + section.total + ")";
     });
+    const here = progress.sections.find((s) => location.pathname.endsWith("/sections/" + s.key));
     document.querySelectorAll(".progress-pair .progress").forEach((bar, index) => {
-      const section = progress.sections.find((s) => location.pathname.endsWith("/sections/" + s.key));
-      const pair = index === 0 && section ? [section.answered, section.total] : [progress.answered, progress.total];
-      bar.setAttribute("aria-valuenow", pair[0]);
-      bar.querySelector(".progress-bar rect").setAttribute("width", pair[1] ? (100 * pair[0]) / pair[1] : 100);
-      bar.querySelector(".progress-text").textContent = pair[0] + " / " + pair[1];
+      const pair = index === 0 && here ? [here.answered, here.total] : [progress.answered, progress.total];
+      window.TryggaProgress.draw(bar, pair[0], pair[1]);
     });
   }
+  outbox.events.addEventListener("change", () => { deviceProgress(); });
 
   // A photo is kept as it is (a Blob) in the outbox and shown from there until the server has it.
   async function queuePhoto(article, input) {
@@ -170,11 +157,11 @@
       const entry = await outbox.addPhoto(inspection, article.dataset.item, file, file.name);
       showPendingPhoto(article, entry);
       showState(article, "saving", msg("Uploading"));
+      input.value = "";
       outbox.sync();
     } catch (error) {
-      showState(article, "error", msg("NotKept") + " " + (error.message || error));
-    } finally {
-      input.value = "";
+      // Not kept: the chosen photo stays in its field, and the inspector is told at once.
+      notKept(article, error);
     }
   }
 
