@@ -61,8 +61,11 @@ def checklist_group() -> None:
 def _checklist_paths(paths: tuple[str, ...]) -> list[Path]:
     if paths:
         return [Path(p) for p in paths]
+    from audit.deviations.catalogue import CATALOGUE_FILE
+
     folder = current_app.config["TRYGGAHUS"].checklist_dir
-    found = sorted(Path(folder).glob("*.yaml"))
+    # The deviation catalogue lives beside the checklists but is not one (see `load_deviation_catalogue`).
+    found = sorted(path for path in Path(folder).glob("*.yaml") if path.name != CATALOGUE_FILE)
     if not found:
         raise click.ClickException(f"no checklist files (*.yaml) in {folder}")
     return found
@@ -128,6 +131,25 @@ def init_command() -> None:
         upgrade(current_app.extensions["tryggahus.database"].engine)
     click.echo("database migrated to head")
     load_checklists(_checklist_paths(()))
+    load_deviation_catalogue()
+
+
+def load_deviation_catalogue() -> None:
+    """Store the deviation catalogue of the checklist folder, checked against the stored checklists' sections."""
+    from audit.deviations.catalogue import CATALOGUE_FILE, CatalogueError
+    from audit.deviations.services import load_catalogue_file
+
+    path = Path(current_app.config["TRYGGAHUS"].checklist_dir) / CATALOGUE_FILE
+    if not path.exists():
+        return
+    with _unit_of_work() as session:
+        try:
+            created, version = load_catalogue_file(session, path)
+        except CatalogueError as exc:
+            for error in exc.errors:
+                click.echo(str(error), err=True)
+            raise click.ClickException("the deviation catalogue was not stored: fix the errors above first") from None
+    click.echo(f"{path}: {version.key} version {version.version} {'created' if created else 'unchanged'}")
 
 
 @click.command("demo")

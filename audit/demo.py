@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
+from typing import Any
 
 from PIL import Image, ImageDraw
 from sqlalchemy import select
@@ -14,13 +16,25 @@ from sqlalchemy.orm import Session
 from audit.accounts.models import Organisation, Role, User
 from audit.accounts.services import create_organisation, create_user
 from audit.buildings.features import Feature
-from audit.buildings.models import Building
+from audit.buildings.models import Area, Building
 from audit.buildings.services import create_area, create_building
 from audit.certificates.documents import issued_sign
 from audit.certificates.services import issue_certificate, issue_problem
 from audit.checklists.models import ChecklistVersion
 from audit.checklists.schema import ChoiceAnswer, Item, MeasurementAnswer, ScaleAnswer, is_applicable
 from audit.checklists.services import current_checklist
+from audit.database import utcnow
+from audit.deviations.catalogue import CATALOGUE_FILE
+from audit.deviations.models import DeviationReport
+from audit.deviations.services import (
+    ReportInput,
+    current_catalogue,
+    link_reports,
+    load_catalogue_file,
+    report_deviation,
+    triage,
+)
+from audit.deviations.workflow import DeviationAction
 from audit.errors import DomainError
 from audit.inspections.models import AnswerResult, Inspection, InspectionKind
 from audit.inspections.services import (
@@ -35,6 +49,7 @@ from audit.inspections.services import (
 from audit.photos.services import add_photo
 from audit.remediation.models import RemediationTask
 from audit.remediation.services import assign_tasks, record_work, start_task
+from audit.settings import PROJECT_ROOT
 
 DEMO_SLUG = "demo"
 CHECKLIST_KEY = "trygga-hus"
@@ -282,6 +297,7 @@ def create_demo(session: Session) -> list[DemoAccount]:
     areas = {name: create_area(session, organisation, name) for name in ("Fittja", "Alby")}
     buildings = [create_building(session, organisation, **{**spec, "area": areas[spec["area"]]}) for spec in BUILDINGS]
     _create_inspections(session, users, buildings, version, random.Random(2026))
+    _create_deviations(session, users, areas, buildings)
     return _accounts()
 
 
@@ -320,6 +336,62 @@ def _create_inspections(
     # Discarded: started on the wrong building; kept with the reason.
     wrong = start_inspection(session, inspector, buildings[8], InspectionKind.certification, version)
     discard_draft(session, inspector, Role.inspector, wrong, "Startad på fel hus av misstag.")
+
+
+def _create_deviations(
+    session: Session, users: dict[Role, User], areas: dict[str, Area], buildings: list[Building]
+) -> None:
+    """A handful of deviation reports from the last week in every state of the triage; two of them, at the same
+    place, linked as one event. The catalogue is loaded from the checklist folder when `init` has not stored it."""
+    if current_catalogue(session) is None:
+        load_catalogue_file(session, PROJECT_ROOT / "checklists" / CATALOGUE_FILE)
+    host, manager = users[Role.contractor], users[Role.manager]
+    now = utcnow()
+    fittja, alby = areas["Fittja"], areas["Alby"]
+    in_fittja = [b for b in buildings if b.area_id == fittja.id]
+    in_alby = [b for b in buildings if b.area_id == alby.id]
+
+    def report(category: str, area: Area, hours_ago: int, description: str, **values: Any) -> DeviationReport:
+        data = ReportInput(
+            category=category,
+            area_id=area.id,
+            description=description,
+            seen_at=now - timedelta(hours=hours_ago),
+            **values,
+        )
+        return report_deviation(session, host, area.organisation_id, data)
+
+    report("broken_lighting", fittja, 3, "Belysningen vid entrén är släckt.", building_id=in_fittja[0].id)
+    gathering = report(
+        "youth_gathering",
+        fittja,
+        30,
+        "Grupp samlas sent på kvällen vid bilarna.",
+        place_name="Parkeringen vid Kyrkgatan 4",
+    )
+    again = report(
+        "youth_gathering",
+        fittja,
+        28,
+        "Samma grupp, högljudd, flaskor kvar på marken.",
+        place_name="parkeringen vid Kyrkgatan 4",
+    )
+    graffiti = report("graffiti", alby, 50, "Nya taggar på gavelns fasad.", building_id=in_alby[0].id)
+    syringe = report(
+        "drug_find", alby, 75, "Spruta i rabatten vid lekplatsen. Inte rörd.", place_name="Lekplatsen vid Albyvägen"
+    )
+    door = report("damaged_lock", fittja, 120, "Källardörren går inte i lås.", building_id=in_fittja[-1].id)
+    triage(session, manager, gathering, DeviationAction.acknowledged)
+    link_reports(session, manager, gathering, again)
+    triage(session, manager, graffiti, DeviationAction.acknowledged)
+    triage(session, manager, syringe, DeviationAction.acknowledged)
+    triage(session, manager, syringe, DeviationAction.action_taken, "Sprutan hämtad av saneringsfirma.")
+    for step, comment in (
+        (DeviationAction.acknowledged, None),
+        (DeviationAction.action_taken, "Låset bytt."),
+        (DeviationAction.closed, None),
+    ):
+        triage(session, manager, door, step, comment or "")
 
 
 def _assign_demo_tasks(session: Session, manager: User, contractor: User, inspection: Inspection) -> None:

@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from audit.accounts.models import Role
 from audit.buildings.features import Feature
 from audit.checklists.schema import Severity
+from audit.deviations.catalogue import Urgency
+from audit.deviations.workflow import DeviationAction, DeviationStatus
 from audit.inspections.filters import Verdict
 from audit.inspections.models import AnswerResult, InspectionKind, InspectionStatus
 from audit.remediation.workflow import TaskAction, TaskStatus
@@ -64,6 +66,21 @@ LABELS: dict[Enum, object] = {
     TaskAction.reopened: _l("Reopened"),
     TaskAction.verified_by_inspection: _l("Verified by a follow-up inspection"),
     TaskAction.failed_again: _l("Not met again in a later inspection"),
+    DeviationStatus.new: _l("New"),
+    DeviationStatus.acknowledged: _l("Acknowledged"),
+    DeviationStatus.action_taken: _l("Action taken"),
+    DeviationStatus.closed: _l("Closed"),
+    DeviationAction.reported: _l("Reported"),
+    DeviationAction.acknowledged: _l("Acknowledged"),
+    DeviationAction.action_taken: _l("Action taken"),
+    DeviationAction.closed: _l("Closed"),
+    DeviationAction.commented: _l("Commented"),
+    DeviationAction.linked: _l("Linked to another report"),
+    DeviationAction.task_created: _l("Turned into a task"),
+    Urgency.low: _l("Low"),
+    Urgency.normal: _l("Normal"),
+    Urgency.high: _l("High"),
+    Urgency.urgent: _l("Urgent"),
 }
 
 

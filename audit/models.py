@@ -16,6 +16,14 @@ from audit.buildings.models import Area, Building, BuildingFeature
 from audit.certificates.models import Certificate, CertificateCounter, CertificateRevocation
 from audit.checklists.models import ChecklistVersion
 from audit.database import Base
+from audit.deviations.models import (
+    DeviationCatalogueVersion,
+    DeviationEvent,
+    DeviationLink,
+    DeviationPhoto,
+    DeviationReport,
+    Place,
+)
 from audit.inspections.models import Answer, AnswerResult, Inspection, InspectionKind, InspectionStatus
 from audit.jobs.models import Job
 from audit.photos.models import Photo
@@ -35,6 +43,11 @@ __all__ = [
     "CertificateCounter",
     "CertificateRevocation",
     "ChecklistVersion",
+    "DeviationCatalogueVersion",
+    "DeviationEvent",
+    "DeviationLink",
+    "DeviationPhoto",
+    "DeviationReport",
     "FollowUp",
     "IdempotencyRecord",
     "Inspection",
@@ -47,6 +60,7 @@ __all__ = [
     "Organisation",
     "PasswordReset",
     "Photo",
+    "Place",
     "RemediationTask",
     "Role",
     "TaskEvent",

@@ -32,6 +32,7 @@ from audit.checklists.loader import load_checklist
 from audit.checklists.models import ChecklistVersion
 from audit.checklists.services import store_checklist
 from audit.database import IMMEDIATE, scratch_database
+from audit.deviations.services import load_catalogue_file
 from audit.extensions import db
 from audit.inspections.models import Inspection, InspectionKind
 from audit.inspections.services import start_inspection
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from tests.served_support import DemoTemplates
 
 CHECKLIST_FILE = PROJECT_ROOT / "checklists" / "trygga-hus.yaml"
+CATALOGUE_FILE = PROJECT_ROOT / "checklists" / "deviations.yaml"
 TEST_PASSWORD = "correct horse battery"
 #: Argon2id at its lowest cost (hashes of the usual length): the production cost took most of the suite's time.
 #: Tests about that cost (the timing of unknown accounts, parallel guesses) ask `make_test_app` for
@@ -85,6 +87,7 @@ def app(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         upgrade(engine)
         with app.app_context():
             store_checklist(db.session, load_checklist(CHECKLIST_FILE))
+            load_catalogue_file(db.session, CATALOGUE_FILE)
             db.session.commit()
         yield app
         engine.dispose()
@@ -249,5 +252,30 @@ def create_task(
         session.add(task)
         session.flush()
         return task
+
+    return factory
+
+
+@pytest.fixture
+def create_report(
+    session: Session, create_member: Callable[..., User], create_test_building: Callable[..., Building]
+) -> Callable[..., Any]:
+    """A deviation report in an area (made for it, with a building in it) of the reporter's organisation."""
+    from audit.buildings.services import create_area
+    from audit.deviations.services import ReportInput, report_deviation
+
+    def factory(reporter: User | None = None, category: str = "broken_lighting", **values: Any) -> Any:
+        reporter = reporter or create_member(Role.contractor)
+        organisation = reporter.memberships[0].organisation
+        area = create_area(session, organisation, f"Område {secrets.token_hex(3)}")
+        building = create_test_building(organisation=organisation, area=area)
+        data = ReportInput(
+            category=category,
+            area_id=area.id,
+            building_id=values.pop("building_id", building.id),
+            description=values.pop("description", "Lampan vid entrén lyser inte."),
+            **values,
+        )
+        return report_deviation(session, reporter, organisation.id, data)
 
     return factory

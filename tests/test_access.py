@@ -58,6 +58,7 @@ def world(
     create_test_building: Callable[..., Building],
     create_inspection: Callable[..., Inspection],
     create_task: Callable[..., object],
+    create_report: Callable[..., object],
     org: Organisation,
 ) -> dict[str, object]:
     """Our organisation with a user per role, and another organisation with a building and an inspection."""
@@ -71,12 +72,16 @@ def world(
     # The own task is the contractor's: contractors reach only tasks assigned to them.
     own_task = create_task(own, assignee=users[Role.contractor])
     foreign_task = create_task(foreign, assignee=other_inspector)
+    # The own deviation report is the contractor's (a property host): others see it only as coordinators.
+    own_report = create_report(reporter=users[Role.contractor])
+    foreign_report = create_report(reporter=other_inspector)
     # Plain ids: every request ends its session, so ORM objects would be detached afterwards.
     return {
         "own": (own.id, own.building_id),
         "foreign": (foreign.id, foreign.building_id),
         "tasks": (own_task.id, foreign_task.id),  # type: ignore[attr-defined]
         "users": (users[Role.contractor].id, other_inspector.id),
+        "reports": (own_report.id, foreign_report.id),  # type: ignore[attr-defined]
     }
 
 
@@ -102,6 +107,7 @@ def _requests(app: Flask, world: dict[str, object]) -> list[tuple[str, str, str,
                 "job_id": 999999,
                 "task_id": world["tasks"][0],
                 "user_id": world["users"][0],
+                "report_id": world["reports"][0],
             }
             ids_foreign = {
                 **ids_own,
@@ -109,6 +115,7 @@ def _requests(app: Flask, world: dict[str, object]) -> list[tuple[str, str, str,
                 "inspection_id": foreign_id,
                 "task_id": world["tasks"][1],
                 "user_id": world["users"][1],
+                "report_id": world["reports"][1],
             }
             rows.append((rule.endpoint, method, _concrete(rule.rule, ids_own), _concrete(rule.rule, ids_foreign)))
     # Logging out ends the session the rest of the matrix runs in: it goes last.

@@ -101,6 +101,7 @@ def world(
     create_test_building: Callable[..., Building],
     create_inspection: Callable[..., Inspection],
     create_task: Callable[..., Any],
+    create_report: Callable[..., Any],
     checklist_version: ChecklistVersion,
 ) -> dict[str, Any]:
     """One user per role, and one of everything a form changes: a draft, a submitted and an approved inspection, a
@@ -115,6 +116,7 @@ def world(
     approved = approved_inspection(session, inspector, manager, create_test_building(), checklist_version, ())
     certificate = issue_certificate(session, manager, approved, lambda _certificate: b"%PDF-1.7 fuzz")
     task = create_task(draft, assignee=users[Role.contractor])
+    report = create_report(reporter=users[Role.contractor])
     session.flush()
     return {
         "users": {role: user.email for role, user in users.items()},
@@ -126,6 +128,7 @@ def world(
             "section_key": "UTE",
             "user_id": inspector.id,
             "token": "x" * 43,
+            "report_id": report.id,
         },
         "pages": [
             "/login",
@@ -143,6 +146,8 @@ def world(
             "/tasks/",
             f"/certificates/{certificate.id}",
             "/certificates/",
+            "/deviations/new",
+            f"/deviations/{report.id}",
         ],
         # Forms that act on an inspection in another state: approve or return a submitted one, issue an approved one.
         "ids_for": {

@@ -42,6 +42,13 @@ INSPECTION_ID = {
     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "description": "The inspection's id.",
 }
+REPORT_ID = {
+    "name": "report_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "description": "The deviation report's id.",
+}
 ITEM_KEY = {
     "name": "item_key",
     "in": "path",
@@ -77,6 +84,7 @@ READ_ERRORS: dict[int, Reply] = {
 }
 
 NOT_FOUND: Reply = ("No such inspection (or building) in the caller's organisation (`not_found`).", schemas.Error)
+REPORT_NOT_FOUND: Reply = ("No such report that the caller may see (`not_found`).", schemas.Error)
 INVALID_JSON = "the body is not a JSON object (`invalid_json`)"
 
 
@@ -148,6 +156,35 @@ OPERATIONS = (
         },
         write=True,
         body=schemas.StartInspection,
+    ),
+    Operation(
+        "post",
+        "/api/v1/deviations",
+        "reportDeviation",
+        "Report a deviation seen between inspections (any member of the organisation).",
+        "deviations",
+        {
+            201: ("The stored report.", schemas.Deviation),
+            **write_errors(INVALID_JSON),
+            403: ("The caller has no role in an organisation (`forbidden`).", schemas.Error),
+            422: (
+                "`invalid_input` (see `details`); `invalid_report`: an unknown category, an area or building or place "
+                "outside the organisation, a time seen in the future, or a description with a personal identity "
+                f"number (`details` names the field); or {REUSED_KEY}.",
+                (schemas.InvalidInputError, schemas.Error),
+            ),
+        },
+        write=True,
+        body=schemas.ReportDeviation,
+    ),
+    Operation(
+        "get",
+        "/api/v1/deviations/{report_id}",
+        "getDeviation",
+        "One deviation report the caller may see (coordinators: all; others: their own).",
+        "deviations",
+        {200: ("The report.", schemas.Deviation), **READ_ERRORS, 404: REPORT_NOT_FOUND},
+        parameters=(REPORT_ID,),
     ),
     Operation(
         "get",
@@ -336,6 +373,7 @@ def openapi_document() -> dict[str, Any]:
         "tags": [
             {"name": "buildings", "description": "The organisation's buildings."},
             {"name": "inspections", "description": "Inspections, their answers, photos and submission."},
+            {"name": "deviations", "description": "Deviation reports from the field (EST)."},
             {"name": "meta", "description": "About the API itself."},
         ],
         "paths": paths(),

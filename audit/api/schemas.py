@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from audit.buildings.features import Feature
+from audit.deviations.catalogue import Urgency
+from audit.deviations.workflow import DeviationStatus
 from audit.inspections.answers import MAX_CHOICE, MAX_TEXT, VALUE_DECIMALS
 from audit.inspections.models import AnswerResult, InspectionKind, InspectionStatus
 from audit.inspections.scoring import ReasonCode
@@ -48,6 +50,24 @@ class StartInspection(_Request):
     checklist_key: str = Field(
         default="trygga-hus", max_length=64, description="The checklist; its newest version is pinned."
     )
+
+
+class ReportDeviation(_Request):
+    """Report a deviation seen between inspections (sent by the offline outbox when the device is online again).
+
+    The description must not identify private persons: text holding a Swedish personal identity number is refused
+    (422 `invalid_report`)."""
+
+    category: str = Field(max_length=40, description="A category key of the deviation catalogue, e.g. `graffiti`.")
+    area_id: int = Field(ge=1, le=MAX_ID, description="An area of the caller's organisation.")
+    building_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="A building in that area.")
+    place_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="A stored place in that area.")
+    place_name: str | None = Field(
+        default=None, max_length=120, description="A place typed on the device: found again by name, or stored new."
+    )
+    seen_at: AwareDatetime | None = Field(default=None, description="When it was seen (default: now); not later.")
+    description: str = Field(min_length=1, max_length=500)
+    urgency: Urgency | None = Field(default=None, description="Default: the category's urgency.")
 
 
 class AnswerChange(_Request):
@@ -226,6 +246,22 @@ class Building(BaseModel):
 
 class BuildingList(BaseModel):
     buildings: list[Building] = Field(description="By name.")
+
+
+class Deviation(BaseModel):
+    """A deviation report as stored."""
+
+    id: int
+    category: str
+    status: DeviationStatus
+    urgency: Urgency
+    sensitive: bool
+    area_id: int
+    building_id: int | None
+    place: Named | None
+    seen_at: datetime
+    reported_at: datetime
+    url: UrlPath
 
 
 # --- errors --------------------------------------------------------------------------------------------------------

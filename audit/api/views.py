@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 
-from audit.access import INSPECTORS, STAFF, allow, get_scoped_or_404, public
+from audit.access import ALL_ROLES, INSPECTORS, STAFF, allow, get_scoped_or_404, public
 from audit.api import schemas
 from audit.api.openapi import openapi_document
 from audit.api.services import api_error, idempotent
 from audit.buildings.models import Building
 from audit.buildings.services import buildings_overview
 from audit.checklists.services import current_checklist
+from audit.deviations.models import DeviationReport
+from audit.deviations.services import InvalidReport, ReportInput, may_see, report_deviation
 from audit.errors import InvalidTransition
 from audit.extensions import db
 from audit.input_guard import takes_files
@@ -188,6 +190,50 @@ def create_inspection() -> ResponseReturnValue:
         return api_error(422, "unknown_checklist", f"No checklist with the key {payload.checklist_key}.")
     inspection = start_inspection(db.session, current_user.user, building, payload.kind, version)
     return _inspection(inspection).model_dump(mode="json"), 201
+
+
+@bp.post("/deviations")
+@allow(ALL_ROLES)
+@idempotent
+def post_deviation() -> ResponseReturnValue:
+    payload = _payload(schemas.ReportDeviation)
+    data = ReportInput(**payload.model_dump())
+    try:
+        report = report_deviation(db.session, current_user.user, current_user.organisation_id, data)
+    except InvalidReport as exc:
+        return api_error(
+            422,
+            "invalid_report",
+            exc.translated(),
+            schemas.InvalidInputError,
+            details=[{"field": exc.field, "message": exc.translated()}],
+        )
+    return _deviation(report).model_dump(mode="json"), 201
+
+
+@bp.get("/deviations/<int:report_id>")
+@allow(ALL_ROLES)
+def get_deviation(report_id: int) -> ResponseReturnValue:
+    report = get_scoped_or_404(DeviationReport, report_id)
+    if not may_see(current_user.role, current_user.id, report, db.session):
+        abort(404)  # someone else's report answers as another organisation's does
+    return _deviation(report).model_dump(mode="json")
+
+
+def _deviation(report: DeviationReport) -> schemas.Deviation:
+    return schemas.Deviation(
+        id=report.id,
+        category=report.category_key,
+        status=report.status,
+        urgency=report.urgency,
+        sensitive=report.sensitive,
+        area_id=report.area_id,
+        building_id=report.building_id,
+        place=None if report.place is None else schemas.Named(id=report.place.id, name=report.place.name),
+        seen_at=report.seen_at,
+        reported_at=report.reported_at,
+        url=url_for("deviations.show", report_id=report.id),
+    )
 
 
 @bp.get("/inspections/<int:inspection_id>")

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from audit.auditlog.models import AuditEntry
+from audit.deviations.workflow import DeviationAction
 from audit.labels import label
 from audit.remediation.export import Cell
 from audit.remediation.workflow import TaskAction
@@ -30,6 +31,7 @@ ACTIONS = {
     "inspection_report.exported": _l("Inspection report exported"),
     "task_list.exported": _l("Task list exported"),
     "audit_log.exported": _l("Audit log exported"),
+    "deviation_catalogue.loaded": _l("Deviation catalogue loaded"),
 }
 
 
@@ -41,6 +43,8 @@ def action_label(action: str) -> str:
     kind, _dot, step = action.partition(".")
     if kind == "task" and step in TaskAction.__members__:
         return str(_("Task: %(step)s", step=label(TaskAction(step))))
+    if kind == "deviation" and step in DeviationAction.__members__:
+        return str(_("Deviation report: %(step)s", step=label(DeviationAction(step))))
     return action
 
 

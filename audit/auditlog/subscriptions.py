@@ -16,6 +16,7 @@ from audit.accounts import signals as _accounts  # noqa: F401  (declares its eve
 from audit.auditlog import signals as _auditlog  # noqa: F401
 from audit.auditlog.services import append
 from audit.certificates import signals as _certificates  # noqa: F401
+from audit.deviations import signals as _deviations  # noqa: F401
 from audit.events import EVENTS
 from audit.inspections import signals as _inspections  # noqa: F401
 from audit.remediation import signals as _remediation  # noqa: F401

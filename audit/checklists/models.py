@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from audit.checklists.loader import checklist_from_content
 from audit.checklists.schema import Checklist
@@ -17,30 +17,39 @@ from audit.errors import ImmutableError
 _PARSED: dict[str, Checklist] = {}
 
 
-class ChecklistVersion(Base):
-    """One version of one checklist, stored once and never changed (see `audit.checklists.services`)."""
+class StoredVersion:
+    """What every stored version of a YAML definition has (a checklist, the deviation catalogue): a key and a
+    version stored once, the validated content with its sha256, and where and when it was loaded. Never changed."""
 
-    __tablename__ = "checklist_versions"
-    __table_args__ = (
-        UniqueConstraint("key", "version"),
-        CheckConstraint("version >= 1", name="version_positive"),
-        CheckConstraint("length(sha256) = 64", name="sha256_length"),
-    )
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805 (declared_attr receives the class)
+        return (
+            UniqueConstraint("key", "version"),
+            CheckConstraint("version >= 1", name="version_positive"),
+            CheckConstraint("length(sha256) = 64", name="sha256_length"),
+        )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     version: Mapped[int]
     #: sha256 of the canonical JSON of `content`; the same content always gives the same hash.
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    title_sv: Mapped[str] = mapped_column(String(200))
-    title_en: Mapped[str] = mapped_column(String(200))
-    #: The validated checklist as JSON (see `audit.checklists.loader.LoadedChecklist.content`); loaded only
-    #: when the parsed checklist is not cached yet.
+    #: The validated definition as JSON (`LoadedChecklist.content`, `LoadedCatalogue.content`); loaded only when
+    #: the parsed definition is not cached yet.
     content: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     #: The file it was loaded from, for people reading the history.
     source_name: Mapped[str] = mapped_column(String(255))
-    item_count: Mapped[int]
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChecklistVersion(StoredVersion, Base):
+    """One version of one checklist, stored once and never changed (see `audit.checklists.services`)."""
+
+    __tablename__ = "checklist_versions"
+
+    title_sv: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    item_count: Mapped[int]
     loaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     @property
@@ -55,7 +64,7 @@ class ChecklistVersion(Base):
 
 
 @event.listens_for(Session, "before_flush")
-def _refuse_changed_checklist_versions(session: Session, _context: Any, _instances: Any) -> None:
+def _refuse_changed_versions(session: Session, _context: Any, _instances: Any) -> None:
     for obj in session.dirty:
-        if isinstance(obj, ChecklistVersion) and session.is_modified(obj, include_collections=False):
+        if isinstance(obj, StoredVersion) and session.is_modified(obj, include_collections=False):
             raise ImmutableError(f"{obj!r} is stored and can no longer change; load a new version instead")

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.accounts.models import User
 from audit.checklists.loader import LoadedChecklist
-from audit.checklists.models import ChecklistVersion
+from audit.checklists.models import ChecklistVersion, StoredVersion
 from audit.errors import DomainError
+
+V = TypeVar("V", bound=StoredVersion)
 
 
 class VersionConflict(DomainError):
@@ -32,19 +35,9 @@ class StoreResult:
 def store_checklist(session: Session, loaded: LoadedChecklist, actor: User | None = None) -> StoreResult:
     """Store a validated checklist; the same content again changes nothing, changed content must bump `version`."""
     checklist = loaded.checklist
-    existing = session.scalar(
-        select(ChecklistVersion).where(
-            ChecklistVersion.key == checklist.key, ChecklistVersion.version == checklist.version
-        )
-    )
+    existing = stored_version(session, ChecklistVersion, checklist.key, checklist.version, loaded.sha256, loaded.path)
     if existing is not None:
-        if existing.sha256 == loaded.sha256:
-            return StoreResult(StoreOutcome.unchanged, existing)
-        raise VersionConflict(
-            f"{loaded.path}: checklist '{checklist.key}' version {checklist.version} is already stored with "
-            f"different content (sha256 {existing.sha256[:12]}…, this file {loaded.sha256[:12]}…); "
-            f"stored versions never change, so bump 'version' to {latest_version(session, checklist.key) + 1}"
-        )
+        return StoreResult(StoreOutcome.unchanged, existing)
     version = ChecklistVersion(
         key=checklist.key,
         version=checklist.version,
@@ -61,8 +54,22 @@ def store_checklist(session: Session, loaded: LoadedChecklist, actor: User | Non
     return StoreResult(StoreOutcome.created, version)
 
 
-def latest_version(session: Session, key: str) -> int:
-    versions = session.scalars(select(ChecklistVersion.version).where(ChecklistVersion.key == key)).all()
+def stored_version(session: Session, model: type[V], key: str, version: int, sha256: str, path: str) -> V | None:
+    """The stored version with this key and number when it holds this content; None when there is none yet.
+
+    Raises VersionConflict for other content under a stored key and version: stored versions never change."""
+    existing = session.scalar(select(model).where(model.key == key, model.version == version))
+    if existing is None or existing.sha256 == sha256:
+        return existing
+    raise VersionConflict(
+        f"{path}: '{key}' version {version} is already stored with different content (sha256 "
+        f"{existing.sha256[:12]}…, this file {sha256[:12]}…); stored versions never change, so bump 'version' to "
+        f"{latest_version(session, model, key) + 1}"
+    )
+
+
+def latest_version(session: Session, model: type[StoredVersion], key: str) -> int:
+    versions = session.scalars(select(model.version).where(model.key == key)).all()
     return max(versions, default=0)
 
 

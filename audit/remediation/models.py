@@ -101,14 +101,20 @@ class RemediationTask(Base):
         CheckConstraint("status = 'verified' OR verified_at IS NULL", name="only_verified_has_verified_at"),
         CheckConstraint("repeat_count >= 0", name="repeat_count_positive"),
         CheckConstraint("measured_value IS NULL OR measured_unit IS NOT NULL", name="measured_value_has_unit"),
+        #: A task comes from an inspection's finding or from a deviation report (migration 0013).
+        CheckConstraint("inspection_id IS NOT NULL OR deviation_id IS NOT NULL", name="has_source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Repeated from the building so every query can be scoped to the organisation directly.
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     building_id: Mapped[int] = mapped_column(ForeignKey("buildings.id", ondelete="CASCADE"), index=True)
-    #: The approved inspection whose failed answer created the task (its comment and photos are the finding).
-    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+    #: The approved inspection whose failed answer created the task (its comment and photos are the finding);
+    #: None for a task made from a deviation report.
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+    #: The deviation report the task was made from (see `audit.deviations.services.create_task`); its item key is
+    #: ``AVV-<report id>``, so it never collides with a checklist item's task.
+    deviation_id: Mapped[int | None] = mapped_column(ForeignKey("deviation_reports.id", ondelete="CASCADE"), index=True)
     section_key: Mapped[str] = mapped_column(String(8))
     #: The checklist item's stable key, e.g. ``GAR-03``.
     item_key: Mapped[str] = mapped_column(String(16))
@@ -146,7 +152,7 @@ class RemediationTask(Base):
     repeat_count: Mapped[int] = mapped_column(default=0)
 
     building: Mapped[Building] = relationship()
-    inspection: Mapped[Inspection] = relationship(foreign_keys=[inspection_id])
+    inspection: Mapped[Inspection | None] = relationship(foreign_keys=[inspection_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
     verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])

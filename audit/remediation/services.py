@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.accounts.models import Membership, Role, User
+from audit.buildings.models import Building
 from audit.certificates.status import local_date, today_in_sweden
-from audit.checklists.schema import Item, MeasurementAnswer, is_applicable
+from audit.checklists.schema import Item, MeasurementAnswer, Severity, is_applicable
 from audit.database import utcnow
 from audit.errors import N_, DomainError
 from audit.events import EventActor, announce
@@ -77,7 +78,7 @@ def sync_tasks(session: Session, actor: User, inspection: Inspection) -> TaskSyn
         if answer is None or not is_applicable(section, item, features) or item.key in own:
             continue
         task = unverified.get(item.key)
-        if task is not None and task.inspection_id > inspection.id:
+        if task is not None and (task.inspection_id or 0) > inspection.id:
             continue
         if answer.result is AnswerResult.passed and task is not None:
             task.verify_by_inspection(actor, inspection)
@@ -107,6 +108,40 @@ def sync_tasks(session: Session, actor: User, inspection: Inspection) -> TaskSyn
     session.flush()
     _announce(session, actor, [*result.created, *result.verified, *result.failed_again])
     return result
+
+
+def create_task(
+    session: Session,
+    actor: User,
+    building: Building,
+    *,
+    item_key: str,
+    section_key: str,
+    text_sv: str,
+    text_en: str,
+    severity: Severity,
+    due_date: date,
+    finding: str | None,
+    deviation_id: int,
+) -> RemediationTask:
+    """A task that no inspection made: something seen between inspections (a deviation report) to be fixed."""
+    task = RemediationTask(
+        organisation_id=building.organisation_id,
+        building=building,
+        deviation_id=deviation_id,
+        section_key=section_key,
+        item_key=item_key,
+        item_text_sv=text_sv,
+        item_text_en=text_en,
+        severity=severity,
+        due_date=due_date,
+        finding=finding,
+    )
+    task.record_creation(actor)
+    session.add(task)
+    session.flush()
+    _announce(session, actor, [task])
+    return task
 
 
 def _announce(session: Session, actor: User, tasks: Iterable[RemediationTask]) -> None:
