@@ -3,6 +3,7 @@ the page and through the API, who sees what, and tasks made from reports."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -557,3 +558,83 @@ def test_catalogue_versions_are_stored_once_and_never_change(session: Session) -
     with pytest.raises(ImmutableError):
         session.flush()
     session.rollback()
+
+
+def test_a_photo_with_the_report_is_shown_only_with_its_details(
+    client: FlaskClient,
+    session: Session,
+    create_member: Callable[..., User],
+    create_report: Callable[..., Any],
+    coordinator: User,
+) -> None:
+    import io
+
+    from audit.demo import demo_photo
+
+    host = create_member(Role.contractor)
+    area_id = create_report(reporter=host).area_id
+    login(client, host.email)
+    form = {
+        "csrf_token": csrf_token(client, "/deviations/new"),
+        "category": "youth_gathering",
+        "area_id": str(area_id),
+        "description": "Grupp vid porten, flaskor på marken.",
+        "photo": (io.BytesIO(demo_photo("avvikelse")), "porten.jpg"),
+    }
+    sent = client.post("/deviations/new", data=form, content_type="multipart/form-data")
+    assert sent.status_code == 302, re.findall(r"field-error[^>]*>([^<]*)", sent.get_data(as_text=True))
+    report = session.scalars(select(DeviationReport).order_by(DeviationReport.id.desc())).first()
+    assert report is not None
+    assert len(report.photos) == 1
+    photo_url = f"/deviations/{report.id}/photos/{report.photos[0].id}/thumb"
+    assert client.get(photo_url).status_code == 200  # the reporter sees their own
+    assert client.get(f"/deviations/{report.id}/photos/{report.photos[0].id}").mimetype == "image/jpeg"
+    # A sensitive report's photo stays with the coordinators: the assignee of its task sees no photo.
+    triage(session, coordinator, report, DeviationAction.acknowledged)
+    task = create_task(
+        session,
+        coordinator,
+        report,
+        session.get(Building, session.scalar(select(Building.id).where(Building.area_id == report.area_id))),
+    )
+    other = create_member(Role.contractor)
+    task.assignee_id = other.id
+    session.flush()
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/deviations/")})
+    login(client, other.email)
+    assert client.get(f"/deviations/{report.id}").status_code == 200
+    assert client.get(photo_url).status_code == 404
+    not_an_image = {
+        **form,
+        "photo": (io.BytesIO(b"not a photo"), "x.jpg"),
+        "csrf_token": csrf_token(client, "/deviations/new"),
+    }
+    assert client.post("/deviations/new", data=not_an_image, content_type="multipart/form-data").status_code == 422
+
+
+def test_coordinators_comment_and_link_on_the_page(
+    client: FlaskClient, session: Session, create_report: Callable[..., Any], coordinator: User
+) -> None:
+    first, second = create_report(), create_report()
+    login(client, coordinator.email)
+    token = csrf_token(client, f"/deviations/{first.id}")
+    assert (
+        client.post(
+            f"/deviations/{first.id}/comments", data={"csrf_token": token, "comment": "Fastighetsvärden kollar."}
+        ).status_code
+        == 302
+    )
+    refused = client.post(
+        f"/deviations/{first.id}/comments", data={"csrf_token": token, "comment": "Gäller 8112189876"}
+    )
+    assert refused.status_code == 422
+    assert (
+        client.post(f"/deviations/{first.id}/links", data={"csrf_token": token, "other": f"#{second.id}"}).status_code
+        == 302
+    )
+    page = client.get(f"/deviations/{second.id}").get_data(as_text=True)
+    assert f'href="/deviations/{first.id}"' in page
+    assert "Fastighetsvärden kollar." in client.get(f"/deviations/{first.id}").get_data(as_text=True)
+    assert (
+        client.post(f"/deviations/{first.id}/links", data={"csrf_token": token, "other": "999999"}).status_code == 422
+    )

@@ -37,7 +37,8 @@ class ReportForm(FlaskForm):
         _l("What did you see?"),
         validators=[DataRequired(_l("Describe briefly what you saw.")), Length(max=MAX_DESCRIPTION)],
     )
-    urgency = SelectField(_l("Urgency"), validate_choice=True)
+    #: Anything but an urgency (nothing chosen, a value the list does not offer) is the category's default.
+    urgency = SelectField(_l("Urgency"), validate_choice=False)
     photo = FileField(_l("Photo (optional)"))
 
     def urgency_value(self) -> Urgency | None:
