@@ -88,13 +88,18 @@ REPORT_NOT_FOUND: Reply = ("No such report that the caller may see (`not_found`)
 INVALID_JSON = "the body is not a JSON object (`invalid_json`)"
 
 
-def write_errors(body_problem: str = "") -> dict[int, Reply]:
-    """What every write can answer before (or instead of) doing its work; `body_problem` is the write's own 400."""
+def write_errors(body_problem: str = "", *, keyed: bool = True) -> dict[int, Reply]:
+    """What every write can answer before (or instead of) doing its work; `body_problem` is the write's own 400;
+    `keyed`: the write carries the Idempotency-Key header."""
+    key_problem = (
+        f"The `{IDEMPOTENCY_HEADER}` header is missing or longer than 100 characters (`idempotency_key_missing`), "
+        if keyed
+        else "The request is malformed: "
+    )
     return {
         **READ_ERRORS,
         400: (
-            f"The `{IDEMPOTENCY_HEADER}` header is missing or longer than 100 characters (`idempotency_key_missing`), "
-            f"{body_problem + ', ' if body_problem else ''}a cookie-authenticated request lacks a valid "
+            f"{key_problem}{body_problem + ', ' if body_problem else ''}a cookie-authenticated request lacks a valid "
             f"`{CSRF_HEADER}` header (`csrf_failed`), or {MALFORMED}.",
             schemas.Error,
         ),
@@ -123,6 +128,8 @@ class Operation:
     body_encoding: Schema | None = None
     parameters: tuple[Schema, ...] = ()
     description: str = ""
+    #: A write carries its idempotency key in the header; a batch carries one per entry instead.
+    keyed_by_header: bool = True
 
 
 OPERATIONS = (
@@ -222,6 +229,37 @@ OPERATIONS = (
     ),
     Operation(
         "post",
+        "/api/v1/inspections/{inspection_id}/answers",
+        "saveAnswers",
+        "Create or change many answers in one request (an offline device's queue).",
+        "inspections",
+        {
+            200: (
+                "One outcome per answer, in the order sent, each with the status the single PUT would have given it; "
+                "then the inspection's progress after them all.",
+                schemas.BatchSaved,
+            ),
+            **write_errors(INVALID_JSON, keyed=False),
+            422: (
+                f"`invalid_input`: the body is not `answers`, a list of 1 to {schemas.MAX_BATCH} objects each with a "
+                "`key` and an `item_key` (see `details`). A single answer that does not fit is refused in its "
+                "outcome, not here.",
+                schemas.InvalidInputError,
+            ),
+        },
+        write=True,
+        keyed_by_header=False,
+        body=schemas.AnswerBatch,
+        parameters=(INSPECTION_ID,),
+        description="Each answer is the single PUT's body with its own `key` (in place of the `Idempotency-Key` "
+        "header: the request itself needs none) and `item_key`. The answers are saved in the order sent, each "
+        "on its own: a refused one changes nothing and does not undo the others. An answer sent before under the "
+        "same key, in a batch or alone with that `Idempotency-Key`, is replayed (`replayed`: true) and not saved "
+        "again; a key used before for a different answer gets 422 `idempotency_key_reused` in its outcome. A "
+        "submitted inspection refuses each answer not sent before with 409 `inspection_final`.",
+    ),
+    Operation(
+        "post",
         "/api/v1/inspections/{inspection_id}/photos",
         "addPhoto",
         "Attach a photo to one checklist item.",
@@ -282,9 +320,9 @@ def reply_schema(reply: Reply) -> Schema:
     return ref(models[0]) if len(models) == 1 else {"anyOf": [ref(m) for m in models]}
 
 
-def response(status: int, reply: Reply, write: bool) -> Schema:
+def response(status: int, reply: Reply, keyed: bool) -> Schema:
     result: Schema = {"description": reply[0], "content": {JSON: {"schema": reply_schema(reply)}}}
-    if write and status < 300:
+    if keyed and status < 300:
         result["headers"] = {"Idempotent-Replayed": {"$ref": "#/components/headers/IdempotentReplayed"}}
     return result
 
@@ -293,7 +331,8 @@ def operation(op: Operation) -> Schema:
     result: Schema = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.tag]}
     if op.description:
         result["description"] = op.description
-    parameters = [*op.parameters, *([{"$ref": "#/components/parameters/IdempotencyKey"}] if op.write else [])]
+    keyed = op.write and op.keyed_by_header
+    parameters = [*op.parameters, *([{"$ref": "#/components/parameters/IdempotencyKey"}] if keyed else [])]
     if parameters:
         result["parameters"] = parameters
     if op.body is not None:
@@ -302,7 +341,7 @@ def operation(op: Operation) -> Schema:
             media["encoding"] = op.body_encoding
         result["requestBody"] = {"required": True, "content": {op.body_media_type: media}}
     result["security"] = WRITE_SECURITY if op.write else READ_SECURITY
-    result["responses"] = {str(s): response(s, op.responses[s], op.write) for s in sorted(op.responses)}
+    result["responses"] = {str(s): response(s, op.responses[s], keyed) for s in sorted(op.responses)}
     return result
 
 

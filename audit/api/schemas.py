@@ -32,6 +32,8 @@ ExactPoints = Annotated[
 #: A ratio of weighted points as a plain number, for display and sorting.
 Ratio = Annotated[float, Field(ge=0, le=1, description="Between 0 and 1, rounded to 6 decimal places.")]
 Count = Annotated[int, Field(ge=0)]
+#: Most answers one batch may carry (`POST /api/v1/inspections/<id>/answers`).
+MAX_BATCH = 200
 UrlPath = Annotated[str, Field(description="A path on this server.")]
 
 
@@ -93,6 +95,24 @@ class AnswerChange(_Request):
     )
 
 
+class BatchAnswer(AnswerChange):
+    """One answer of a batch: the body of the single PUT, with its own idempotency key and its item."""
+
+    key: str = Field(
+        min_length=1,
+        max_length=100,
+        description="A client-generated id of this answer, as the single PUT's `Idempotency-Key`: an answer sent "
+        "before under the same key (alone or in a batch) is replayed, not saved again.",
+    )
+    item_key: str = Field(min_length=1, description="The checklist item's key, e.g. `GAR-03`.")
+
+
+class AnswerBatch(_Request):
+    """Several answers in one request, saved in the order given, each on its own."""
+
+    answers: list[BatchAnswer] = Field(min_length=1, max_length=MAX_BATCH)
+
+
 class PhotoUpload(BaseModel):
     """A multipart/form-data body."""
 
@@ -140,6 +160,30 @@ class AnswerSaved(BaseModel):
     """The stored answer and the inspection's new progress."""
 
     answer: Answer
+    progress: Progress
+
+
+class BatchOutcome(BaseModel):
+    """What became of one answer of a batch: what the single PUT would have answered it."""
+
+    key: str
+    item_key: str
+    status: int = Field(
+        description="The single PUT's status: 200 saved; 409 `conflict` (see `current`) or `inspection_final`; 422 "
+        "`invalid_input` (see `details`), `invalid_answer` or `idempotency_key_reused`; 403 `forbidden`."
+    )
+    replayed: bool = Field(description="The answer was saved before under this key: this is what it got then.")
+    answer: Answer | None = Field(default=None, description="The stored answer (status 200).")
+    error: str | None = Field(default=None, description="The error's code (any other status).")
+    message: str | None = Field(default=None, description="What went wrong, fit to show to a user.")
+    current: Answer | None = Field(default=None, description="`conflict`: the stored answer.")
+    details: list[FieldProblem] | None = Field(default=None, description="`invalid_input`: the offending fields.")
+
+
+class BatchSaved(BaseModel):
+    """One outcome per answer, in the order sent; then the inspection's progress after them all."""
+
+    results: list[BatchOutcome]
     progress: Progress
 
 

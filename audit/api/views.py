@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,7 +13,17 @@ from pydantic import BaseModel, ValidationError
 from audit.access import ALL_ROLES, INSPECTORS, STAFF, allow, get_scoped_or_404, public
 from audit.api import schemas
 from audit.api.openapi import openapi_document
-from audit.api.services import api_error, idempotent
+from audit.api.services import (
+    BatchEnvelope,
+    Refused,
+    answer_input,
+    api_error,
+    idempotent,
+    invalid_input,
+    progress_of,
+    refusal,
+    save_batch,
+)
 from audit.buildings.models import Building
 from audit.buildings.services import buildings_overview
 from audit.checklists.services import current_checklist
@@ -22,9 +32,8 @@ from audit.deviations.services import InvalidReport, ReportInput, may_see, repor
 from audit.errors import InvalidTransition
 from audit.extensions import db
 from audit.input_guard import takes_files
-from audit.inspections.models import AnswerResult, Inspection
+from audit.inspections.models import Inspection
 from audit.inspections.services import (
-    AnswerInput,
     DraftExists,
     FinalInspection,
     IncompleteInspection,
@@ -36,7 +45,7 @@ from audit.inspections.services import (
     submit_inspection,
 )
 from audit.inspections.views import inspection_or_404
-from audit.inspections.walk import answered_keys, counted, inspection_layout
+from audit.inspections.walk import answered_keys
 from audit.photos.models import Photo
 from audit.photos.processing import PhotoRejected
 from audit.photos.services import add_photo
@@ -63,10 +72,7 @@ def _payload(model: type[BaseModel]) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-        raise _BadRequest(
-            api_error(422, "invalid_input", "The request does not fit.", schemas.InvalidInputError, details=details)
-        ) from None
+        raise _BadRequest((jsonify(invalid_input(exc).model_dump(mode="json")), 422)) from None
 
 
 class _BadRequest(Exception):
@@ -80,23 +86,16 @@ def _bad_request(exc: _BadRequest) -> Any:
 
 
 @bp.errorhandler(NotInspector)
-def _not_inspector(exc: NotInspector) -> Any:
-    return api_error(403, "forbidden", exc.translated())
-
-
 @bp.errorhandler(FinalInspection)
-def _final(exc: FinalInspection) -> Any:
-    return api_error(409, "inspection_final", exc.translated())
+@bp.errorhandler(InvalidAnswer)
+def _refused(exc: Refused) -> tuple[Response, int]:
+    status, body = refusal(exc)
+    return jsonify(body.model_dump(mode="json")), status
 
 
 @bp.errorhandler(DraftExists)
 def _draft_exists(exc: DraftExists) -> Any:
     return api_error(409, "draft_exists", exc.translated(), schemas.DraftExistsError, draft=exc.draft_id)
-
-
-@bp.errorhandler(InvalidAnswer)
-def _invalid(exc: InvalidAnswer) -> Any:
-    return api_error(422, "invalid_answer", exc.translated())
 
 
 @bp.errorhandler(InvalidTransition)
@@ -121,17 +120,6 @@ def _photo(photo: Photo) -> schemas.Photo:
     )
 
 
-def _progress(inspection: Inspection, answered: set[str]) -> schemas.Progress:
-    """Answered and total scored, applicable items, per section and overall (what the walk's bars show)."""
-    sections = [
-        schemas.SectionProgress(key=key, applicable=applies, answered=done, total=total)
-        for key, applies, done, total in counted(inspection_layout(inspection), answered)
-    ]
-    return schemas.Progress(
-        answered=sum(s.answered for s in sections), total=sum(s.total for s in sections), sections=sections
-    )
-
-
 def _inspection(inspection: Inspection) -> schemas.Inspection:
     version = inspection.checklist_version
     return schemas.Inspection(
@@ -145,7 +133,7 @@ def _inspection(inspection: Inspection) -> schemas.Inspection:
         created_at=inspection.created_at,
         submitted_at=inspection.submitted_at,
         score=None if inspection.score_card is None else schemas.ScoreCard.model_validate(inspection.score_card),
-        progress=_progress(inspection, {a.item_key for a in inspection.answers if a.result is not None}),
+        progress=progress_of(inspection, {a.item_key for a in inspection.answers if a.result is not None}),
         answers={a.item_key: schemas.Answer.model_validate(a) for a in inspection.answers},
         photos=[_photo(p) for p in inspection.photos],
     )
@@ -248,22 +236,25 @@ def get_inspection(inspection_id: int) -> ResponseReturnValue:
 def put_answer(inspection_id: int, item_key: str) -> ResponseReturnValue:
     inspection = inspection_or_404(inspection_id, share_lock=True)
     payload = _payload(schemas.AnswerChange)
-    given = AnswerInput(
-        result=AnswerResult(payload.result) if payload.result else None,
-        value=payload.value,
-        choice=payload.choice,
-        text=payload.text,
-        comment=payload.comment,
-    )
     try:
-        answer = save_answer(db.session, current_user, inspection, item_key, given, payload.base_revision)
-    except StaleAnswer as exc:
-        current = schemas.Answer.model_validate(exc.answer)
-        return api_error(409, "conflict", exc.translated(), schemas.ConflictError, current=current)
+        answer = save_answer(
+            db.session, current_user, inspection, item_key, answer_input(payload), payload.base_revision
+        )
+    except StaleAnswer as exc:  # answered here, before the request's work is undone (`current` is read from it)
+        return _refused(exc)
     saved = schemas.AnswerSaved(
         answer=schemas.Answer.model_validate(answer),
-        progress=_progress(inspection, answered_keys(db.session, inspection.id)),
+        progress=progress_of(inspection, answered_keys(db.session, inspection.id)),
     )
+    return saved.model_dump(mode="json"), 200
+
+
+@bp.post("/inspections/<int:inspection_id>/answers")
+@allow(INSPECTORS)
+def save_answers(inspection_id: int) -> ResponseReturnValue:
+    """Many answers in one request, each idempotent by its own key (so the request carries no Idempotency-Key)."""
+    inspection = inspection_or_404(inspection_id, share_lock=True)
+    saved = save_batch(inspection, _payload(BatchEnvelope))
     return saved.model_dump(mode="json"), 200
 
 

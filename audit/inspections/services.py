@@ -190,8 +190,14 @@ def mark_share_locked(session: Session, inspection: Inspection) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
 def _locks_released(session: Session) -> None:
+    if not session.in_nested_transaction():  # a released SAVEPOINT keeps its locks until the transaction ends
+        session.info.pop(SHARE_LOCKED, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _locks_maybe_released(session: Session) -> None:
+    """Also a SAVEPOINT's: PostgreSQL gives back the locks taken since it."""
     session.info.pop(SHARE_LOCKED, None)
 
 
@@ -204,9 +210,12 @@ def lock_inspection(session: Session, inspection: Inspection, *, shared: bool = 
     """
     lock_for_write(session)
     if shared and inspection.id in session.info.get(SHARE_LOCKED, ()):
-        return  # read with FOR SHARE by this transaction (autosave loads it so: one round trip less)
+        return  # read under the lock by this transaction already (autosave loads it so: one round trip less)
     status = session.scalar(_SHARED_STATUS if shared else _LOCKED_STATUS, {"inspection_id": inspection.id})
     set_committed_value(inspection, "status", status)
+    # The lock (a row lock, or SQLite's write lock) is held until the transaction ends: the next change in it, as
+    # in a batch of answers, need not read the status again (a rolled-back SAVEPOINT forgets this).
+    session.info.setdefault(SHARE_LOCKED, set()).add(inspection.id)
 
 
 def check_editable(inspection: Inspection) -> None:
