@@ -4,15 +4,15 @@ The inspector downloads an inspection for offline use; then the network is cut b
 (`Link`: so that not even the service worker's own requests reach it, which `context.set_offline` does not stop in
 Chromium) and the browser is set offline. Several sections are opened from the device, items answered (a
 measurement, N/A, failing items with photos), the page reloaded and the browser closed and opened again (a
-persistent profile), all still offline. Then the network comes back, the browser goes online, the counter of
-waiting changes reaches zero, and the API shows every answer and photo on the server exactly once. The overview
-counts progress and what is missing on the device, refuses to queue a submission it knows to be incomplete, and
-queues one offline that the server receives once, after every answer and photo; the page "On this device" opens
-offline and lists the inspection. Also: a login that ends while offline is asked for again and nothing is lost; a
-submission is held back behind a refused change and a refused submission is kept with its reason; logging out
-warns about unsent changes, then leaves no kept inspection or queue for the next user of the browser; on a full
-device a download that would not fit is refused, and a change that cannot be stored is said at once and stays on
-the page.
+persistent profile), all still offline. Then the network comes back, the browser goes online, the counter of waiting
+changes reaches zero (the answers between two photos sent in one request, in the inspector's order), and the API
+shows every answer and photo on the server exactly once. The overview counts progress and what is missing on the
+device, refuses to queue a submission it knows to be incomplete, and queues one offline that the server receives
+once, after every answer and photo; the page "On this device" opens offline and lists the inspection. Also: a login
+that ends while offline is asked for again and nothing is lost; a submission is held back behind a refused change
+and a refused submission is kept with its reason; logging out warns about unsent changes, then leaves no kept
+inspection or queue for the next user of the browser; on a full device a download that would not fit is refused, and
+a change that cannot be stored is said at once and stays on the page.
 
 Needs Debian's Chromium and the Playwright package, like tests/test_browser.py.
 """
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -412,12 +413,19 @@ def test_a_downloaded_inspection_is_walked_offline_and_everything_arrives_once(
         submitted = page.locator("#missing .submit-state")
         expect(submitted).to_have_attribute("data-state", "queued")
 
-        # Back online: everything is sent, the submission last; the page shows the inspection as submitted.
+        # Back online: everything is sent, the submission last, the answers between two photos in one request; the
+        # page shows the inspection as submitted.
+        writes: list[tuple[str, str]] = []
+        context.on("request", lambda request: writes.append((request.method, urlsplit(request.url).path)))
         go_online(context, site)
         waiting(page, 0)
         expect(submitted).to_have_attribute("data-state", "submitted")
         expect(page.locator(".page-head h1 .badge")).to_have_class(re.compile(r"\bbadge-submitted\b"))
         expect(page.locator("#outbox-status")).to_have_attribute("data-problems", "0")
+        api = f"/api/v1/inspections/{inspection_id}"
+        answers, photos, submit = ("POST", f"{api}/answers"), ("POST", f"{api}/photos"), ("POST", f"{api}/submit")
+        sent = [write for write in writes if write[0] != "GET"]
+        assert sent == [answers, photos, answers, photos, answers, submit], sent
         inspection = stored(page, inspection_id)
 
         # Nothing unsent: removed from the device without a question (a question would be dismissed).

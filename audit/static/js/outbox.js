@@ -1,8 +1,9 @@
-// The outbox: every answer and photo an inspector gives is kept in IndexedDB (the photo itself, as a Blob) with the
-// Idempotency-Key made when the inspector acted, until the server has acknowledged that key. It is sent in order
-// when a page opens, when the connection returns and on demand, with retries and backoff. Nothing is dropped on a
-// refusal: an ended login (401) or a stale CSRF token pauses the queue until the inspector has logged in again, a
-// conflict (409) waits for "keep mine / use theirs", and any other refusal is kept and shown with its reason.
+// The outbox: every answer and photo an inspector gives is kept in IndexedDB (the photo itself as a Blob, in a store
+// of its own) with the Idempotency-Key made when the inspector acted, until the server has acknowledged that key.
+// It is sent in order (the answers between two photos in one request) when a page opens, when the connection
+// returns and on demand, with retries and backoff. Nothing is dropped on a refusal: an ended login (401) or a stale
+// CSRF token pauses the queue until the inspector has logged in again, a conflict (409) waits for "keep mine / use
+// theirs", and any other refusal is kept and shown with its reason.
 // A submission made without signal is an entry too: it is sent only once every earlier entry of its inspection has
 // been acknowledged (a conflict or a refusal before it holds it back).
 // Uses idb (audit/static/vendor/idb), a thin promise wrapper around IndexedDB.
@@ -12,8 +13,13 @@
   const OUTBOX = "outbox";
   // The last answer the server acknowledged per item, so a page kept from before shows what was sent since.
   const KNOWN = "answers";
+  // The photos, by their entry's seq: apart from the entries, which are read whole many times a sync (Chromium takes
+  // about 7 ms a Blob to read an entry that holds one).
+  const PHOTOS = "photos";
   const LOCK = "tryggahus-outbox";
   const MAX_BACKOFF_MS = 60000;
+  // Most answers in one request (the server's limit, audit/api/schemas.py MAX_BATCH).
+  const BATCH = 200;
   const body = document.body;
   const api = body.dataset.api;
   const sessionUrl = body.dataset.session;
@@ -26,10 +32,21 @@
 
   function open() {
     if (!database) {
-      database = idb.openDB(DB_NAME, 1, {
-        upgrade(db) {
-          db.createObjectStore(OUTBOX, { keyPath: "seq", autoIncrement: true }).createIndex("user", "user");
-          db.createObjectStore(KNOWN, { keyPath: ["user", "inspection", "item"] }).createIndex("user", "user");
+      database = idb.openDB(DB_NAME, 2, {
+        async upgrade(db, oldVersion, _newVersion, tx) {
+          if (oldVersion < 1) {
+            db.createObjectStore(OUTBOX, { keyPath: "seq", autoIncrement: true }).createIndex("user", "user");
+            db.createObjectStore(KNOWN, { keyPath: ["user", "inspection", "item"] }).createIndex("user", "user");
+          }
+          if (oldVersion < 2) {
+            db.createObjectStore(PHOTOS);
+            for (const entry of await tx.objectStore(OUTBOX).getAll()) { // version 1 kept a photo in its entry
+              if (!entry.photo) continue;
+              await tx.objectStore(PHOTOS).put(entry.photo, entry.seq);
+              delete entry.photo;
+              await tx.objectStore(OUTBOX).put(entry);
+            }
+          }
         },
       });
     }
@@ -98,13 +115,19 @@
   }
 
   async function addPhoto(inspection, item, blob, name) {
-    const entry = { user: currentUser(), inspection, kind: "photo", item, photo: blob, name: name || "photo.jpg", key: newKey(), state: "waiting", attempts: 0, nextTry: 0, at: Date.now() };
-    const tx = (await open()).transaction(OUTBOX, "readwrite");
-    entry.seq = await tx.store.add(entry);
-    await submitLast(tx.store, entry.user, inspection);
+    const entry = { user: currentUser(), inspection, kind: "photo", item, name: name || "photo.jpg", key: newKey(), state: "waiting", attempts: 0, nextTry: 0, at: Date.now() };
+    const tx = (await open()).transaction([OUTBOX, PHOTOS], "readwrite");
+    entry.seq = await tx.objectStore(OUTBOX).add(entry);
+    await tx.objectStore(PHOTOS).put(blob, entry.seq);
+    await submitLast(tx.objectStore(OUTBOX), entry.user, inspection);
     await tx.done;
     emit("change");
     return entry;
+  }
+
+  // The Blob of a photo entry.
+  async function photo(entry) {
+    return (await open()).get(PHOTOS, entry.seq);
   }
 
   // A change made after the inspection's submission was queued goes before it: the submission is moved to the end
@@ -159,7 +182,8 @@
   }
 
   async function remove(seq) {
-    await (await open()).delete(OUTBOX, seq);
+    const tx = (await open()).transaction([OUTBOX, PHOTOS], "readwrite");
+    await Promise.all([tx.objectStore(OUTBOX).delete(seq), tx.objectStore(PHOTOS).delete(seq), tx.done]);
     emit("change");
   }
 
@@ -172,12 +196,14 @@
   }
 
   async function clearUser(user) {
-    const db = await open();
+    const tx = (await open()).transaction([OUTBOX, KNOWN, PHOTOS], "readwrite");
     for (const store of [OUTBOX, KNOWN]) {
-      const tx = db.transaction(store, "readwrite");
-      for (const key of await tx.store.index("user").getAllKeys(String(user))) await tx.store.delete(key);
-      await tx.done;
+      for (const key of await tx.objectStore(store).index("user").getAllKeys(String(user))) {
+        await tx.objectStore(store).delete(key);
+        if (store === OUTBOX) await tx.objectStore(PHOTOS).delete(key);
+      }
     }
+    await tx.done;
     emit("change");
   }
 
@@ -193,83 +219,146 @@
     return who;
   }
 
-  function request(entry) {
-    const headers = { Accept: "application/json", "X-CSRFToken": token, "Idempotency-Key": entry.key };
+  function headers(extra) {
+    return Object.assign({ Accept: "application/json", "X-CSRFToken": token }, extra);
+  }
+
+  // One request for one entry: a photo or a submission (answers go in batches, postAnswers).
+  async function request(entry) {
     const base = api + "/inspections/" + entry.inspection;
-    if (entry.kind === "photo") {
-      const form = new FormData();
-      form.append("item_key", entry.item);
-      form.append("file", entry.photo, entry.name);
-      return fetch(base + "/photos", { method: "POST", credentials: "same-origin", headers, body: form });
+    const keyed = headers({ "Idempotency-Key": entry.key });
+    if (entry.kind === "submit") return fetch(base + "/submit", { method: "POST", credentials: "same-origin", headers: keyed });
+    const form = new FormData();
+    form.append("item_key", entry.item);
+    form.append("file", await photo(entry), entry.name);
+    return fetch(base + "/photos", { method: "POST", credentials: "same-origin", headers: keyed, body: form });
+  }
+
+  // Answers go in batches: the waiting answers after `first` of its inspection, in the inspector's order, up to
+  // a photo or another inspection's entry, at most BATCH of them and each item once (a later change of an item
+  // builds on the revision the earlier one gets).
+  function batchFrom(all, first, force) {
+    const batch = [];
+    const items = new Set();
+    for (const entry of all.slice(all.indexOf(first))) {
+      if (entry.state !== "waiting") continue; // kept aside (a conflict, a refusal): not in the way
+      if (entry.kind !== "answer" || entry.inspection !== first.inspection || items.has(entry.item)) break;
+      if (batch.length === BATCH || (!force && entry.nextTry > Date.now())) break;
+      batch.push(entry);
+      items.add(entry.item);
     }
-    if (entry.kind === "submit") return fetch(base + "/submit", { method: "POST", credentials: "same-origin", headers });
-    headers["Content-Type"] = "application/json";
-    return fetch(base + "/answers/" + encodeURIComponent(entry.item), {
-      method: "PUT", credentials: "same-origin", headers, body: JSON.stringify(Object.assign({}, entry.body, { base_revision: entry.base })),
+    return batch;
+  }
+
+  // Counted before the request, in one transaction with reading them: from now on an entry is not rewritten under
+  // the same key (putAnswer starts a new entry instead). The entries still waiting, as stored.
+  async function counted(db, seqs) {
+    const tx = db.transaction(OUTBOX, "readwrite");
+    const sending = [];
+    for (const seq of seqs) {
+      const entry = await tx.store.get(seq);
+      if (!entry || entry.state !== "waiting") continue;
+      entry.attempts += 1;
+      await tx.store.put(entry);
+      sending.push(entry);
+    }
+    await tx.done;
+    return sending;
+  }
+
+  function postAnswers(batch) {
+    const answers = batch.map((entry) => Object.assign({ key: entry.key, item_key: entry.item }, entry.body, { base_revision: entry.base }));
+    return fetch(api + "/inspections/" + batch[0].inspection + "/answers", {
+      method: "POST", credentials: "same-origin", headers: headers({ "Content-Type": "application/json" }), body: JSON.stringify({ answers }),
     });
   }
 
-  // Sends one entry: "sent", "next" (kept aside, go on), "stop" (try again later) or "login".
-  async function sendOne(db, seq) {
-    // Counted before the request, in one transaction with reading it: from now on the entry is not rewritten
-    // under the same key (putAnswer starts a new entry instead).
-    const tx = db.transaction(OUTBOX, "readwrite");
-    const entry = await tx.store.get(seq);
-    if (entry && entry.state === "waiting") {
-      entry.attempts += 1;
-      await tx.store.put(entry);
-    }
-    await tx.done;
-    if (!entry || entry.state !== "waiting") return "next";
+  // Sends entries (a photo, or a batch of answers) and settles each: "sent", "next" (kept aside, go on), "stop"
+  // (try again later), "login" or "csrf".
+  async function send(db, seqs) {
+    const sending = await counted(db, seqs);
+    if (!sending.length) return "next";
     let response;
     try {
-      response = await request(entry);
+      response = await (sending[0].kind === "answer" ? postAnswers(sending) : request(sending[0]));
     } catch (error) {
-      return later(db, entry, "offline");
+      return later(db, sending, "offline");
     }
     const data = await response.json().catch(() => ({}));
-    if (response.ok) return acknowledged(db, entry, data);
-    if (response.status === 401) return "login";
-    if (response.status === 400 && data.error === "csrf_failed") return "csrf";
-    if (response.status === 409 && data.error === "conflict" && data.current) {
+    const batched = response.ok && Array.isArray(data.results);
+    const outcomes = [];
+    const acks = [];
+    for (const [index, entry] of sending.entries()) {
+      // A batch answers each answer as its single request would have been answered; any other response (a photo's,
+      // or a batch refused as a whole) is every entry's.
+      const result = batched ? data.results[index] : null;
+      const [status, reply] = !batched ? [response.status, data] : result && result.key === entry.key ? [result.status, result] : [502, {}];
+      outcomes.push(await settle(db, entry, status, reply));
+      if (outcomes[index] === "sent") acks.push({ entry, data: reply });
+    }
+    if (acks.length) await acknowledged(db, acks);
+    const retry = sending.filter((_entry, index) => outcomes[index] === "retry");
+    if (retry.length) return later(db, retry, "error");
+    return outcomes.find((outcome) => outcome === "login" || outcome === "csrf") || "sent";
+  }
+
+  // What becomes of one entry the server answered with `status` and `data`: "sent" (to be acknowledged), "next",
+  // "login", "csrf" or "retry" (a server error or an overload: after a backoff).
+  async function settle(db, entry, status, data) {
+    if (status >= 200 && status < 300) return "sent";
+    if (status === 401) return "login";
+    if (status === 400 && data.error === "csrf_failed") return "csrf";
+    if (status === 409 && data.error === "conflict" && data.current) {
       Object.assign(entry, { state: "conflict", current: data.current, reason: data.message || "" });
       await db.put(OUTBOX, entry);
       emit("conflict", { entry });
       return "next";
     }
-    if (response.status >= 500 || response.status === 429 || response.status === 408) return later(db, entry, "error");
-    Object.assign(entry, { state: "refused", reason: data.message || "HTTP " + response.status, status: response.status });
+    if (status >= 500 || status === 429 || status === 408) return "retry";
+    Object.assign(entry, { state: "refused", reason: data.message || "HTTP " + status, status });
     await db.put(OUTBOX, entry);
     emit("refused", { entry });
     return "next";
   }
 
-  async function acknowledged(db, entry, data) {
-    const tx = db.transaction([OUTBOX, KNOWN], "readwrite");
+  // What the server acknowledged, in one transaction: out of the outbox; an answer into KNOWN, and later changes of
+  // its item (not yet sent) based on the revision it got; a photo's item into KNOWN as having a photo.
+  async function acknowledged(db, acks) {
+    const tx = db.transaction([OUTBOX, KNOWN, PHOTOS], "readwrite");
     const outbox = tx.objectStore(OUTBOX);
-    await outbox.delete(entry.seq);
-    if (entry.kind === "answer") {
-      const revision = data.answer.revision;
-      tx.objectStore(KNOWN).put({ user: entry.user, inspection: entry.inspection, item: entry.item, revision, body: entry.body });
-      // Later changes of the same item build on what was just stored.
-      for (const later of await outbox.index("user").getAll(entry.user)) {
-        if (later.kind === "answer" && later.inspection === entry.inspection && later.item === entry.item && !later.attempts) {
+    const revisions = new Map();
+    for (const { entry, data } of acks) {
+      await outbox.delete(entry.seq);
+      if (entry.kind === "photo") {
+        await tx.objectStore(PHOTOS).delete(entry.seq);
+        await tx.objectStore(KNOWN).put({ user: entry.user, inspection: entry.inspection, item: "photo:" + entry.item, photo: entry.item });
+      }
+      if (entry.kind !== "answer") continue;
+      revisions.set(entry.inspection + " " + entry.item, data.answer.revision);
+      await tx.objectStore(KNOWN).put({ user: entry.user, inspection: entry.inspection, item: entry.item, revision: data.answer.revision, body: entry.body });
+    }
+    if (revisions.size) {
+      for (const later of await outbox.index("user").getAll(acks[0].entry.user)) {
+        const revision = later.kind === "answer" && !later.attempts && revisions.get(later.inspection + " " + later.item);
+        if (revision) {
           later.base = revision;
           await outbox.put(later);
         }
       }
-    } else if (entry.kind === "photo") {
-      tx.objectStore(KNOWN).put({ user: entry.user, inspection: entry.inspection, item: "photo:" + entry.item, photo: entry.item });
     }
     await tx.done;
-    emit("ack", { entry, data });
-    return "sent";
+    for (const ack of acks) emit("ack", ack);
   }
 
-  async function later(db, entry, why) {
-    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(entry.attempts - 1, 10)) * (0.75 + Math.random() / 2);
-    entry.nextTry = Date.now() + delay;
-    await db.put(OUTBOX, entry);
+  async function later(db, batch, why) {
+    const attempts = Math.max(...batch.map((entry) => entry.attempts));
+    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempts - 1, 10)) * (0.75 + Math.random() / 2);
+    const tx = db.transaction(OUTBOX, "readwrite");
+    for (const entry of batch) {
+      entry.nextTry = Date.now() + delay;
+      await tx.store.put(entry);
+    }
+    await tx.done;
     schedule(delay);
     emit("waiting", { why });
     return "stop";
@@ -298,10 +387,12 @@
     emit("resumed");
     let csrfRetried = false;
     for (;;) {
-      const entry = nextToSend(await entries(user));
+      const all = await entries(user);
+      const entry = nextToSend(all);
       if (!entry) break;
       if (!force && entry.nextTry > Date.now()) { schedule(entry.nextTry - Date.now()); break; }
-      const outcome = await sendOne(db, entry.seq);
+      const batch = entry.kind === "answer" ? batchFrom(all, entry, force) : [entry];
+      const outcome = await send(db, batch.map((waiting) => waiting.seq));
       emit("change");
       if (outcome === "stop") break;
       if (outcome === "login" || (outcome === "csrf" && (csrfRetried || !(await session())))) { emit("login"); break; }
@@ -340,7 +431,7 @@
   }
 
   window.TryggaOutbox = {
-    events, entries, counts, putAnswer, addPhoto, addSubmit, heldBack, known, knownPhotos, remove, keepMine, clearUser,
-    sync, currentUser, refreshToken, reachable,
+    events, entries, counts, putAnswer, addPhoto, photo, addSubmit, heldBack, known, knownPhotos, remove, keepMine,
+    clearUser, sync, currentUser, refreshToken, reachable,
   };
 })();

@@ -170,7 +170,7 @@
     link.dataset.pending = entry.key;
     link.className = "pending-photo";
     const img = document.createElement("img");
-    img.src = URL.createObjectURL(entry.photo);
+    outbox.photo(entry).then((blob) => { if (blob) img.src = URL.createObjectURL(blob); });
     img.alt = article.dataset.item;
     link.append(img);
     article.querySelector(".photo-button").before(link);
