@@ -195,6 +195,18 @@ def test_a_big_jpeg_decoded_at_reduced_scale_still_gets_the_exact_size() -> None
     assert close_to(result.getpixel((750, 300)), WHITE)
 
 
+def test_a_tablet_cameras_jpeg_is_kept_at_the_half_scale_libjpeg_decodes_it_at() -> None:
+    """4000 × 3000 at half scale is 2000 × 1500: within a tenth of the 2048 limit, so it is not decoded at full
+    size and resized (which took four fifths of the time), and it is never enlarged to the limit."""
+    image = Image.new("RGB", (4000, 3000), WHITE)
+    image.paste(RED, (0, 0, 2000, 3000))  # left half red
+    photo = process(encode(image, "JPEG"))
+
+    assert (photo.width, photo.height) == (2000, 1500)
+    assert close_to(opened(photo.data).getpixel((500, 750)), RED)
+    assert close_to(opened(photo.data).getpixel((1500, 750)), WHITE)
+
+
 def test_a_portrait_photo_is_limited_by_its_height() -> None:
     photo = process(encode(Image.new("RGB", (1500, 3000), WHITE), "PNG"))
 
