@@ -322,7 +322,8 @@
   }
 
   // What the server acknowledged, in one transaction: out of the outbox; an answer into KNOWN, and later changes of
-  // its item (not yet sent) based on the revision it got; a photo's item into KNOWN as having a photo.
+  // its item (not yet sent) based on the revision it got; a photo's item into KNOWN as having a photo. Each "ack"
+  // event says whether a later change of the item still waits.
   async function acknowledged(db, acks) {
     const tx = db.transaction([OUTBOX, KNOWN, PHOTOS], "readwrite");
     const outbox = tx.objectStore(OUTBOX);
@@ -337,17 +338,20 @@
       revisions.set(entry.inspection + " " + entry.item, data.answer.revision);
       await tx.objectStore(KNOWN).put({ user: entry.user, inspection: entry.inspection, item: entry.item, revision: data.answer.revision, body: entry.body });
     }
+    const waiting = new Set(); // items with a later change still to send: not "saved" yet
     if (revisions.size) {
       for (const later of await outbox.index("user").getAll(acks[0].entry.user)) {
-        const revision = later.kind === "answer" && !later.attempts && revisions.get(later.inspection + " " + later.item);
-        if (revision) {
-          later.base = revision;
+        const item = later.inspection + " " + later.item;
+        if (later.kind !== "answer" || !revisions.has(item)) continue;
+        if (later.state === "waiting") waiting.add(item);
+        if (!later.attempts) {
+          later.base = revisions.get(item);
           await outbox.put(later);
         }
       }
     }
     await tx.done;
-    for (const ack of acks) emit("ack", ack);
+    for (const ack of acks) emit("ack", Object.assign({ waiting: waiting.has(ack.entry.inspection + " " + ack.entry.item) }, ack));
   }
 
   async function later(db, batch, why) {

@@ -81,14 +81,14 @@
   }
 
   // The server acknowledged an answer: "saved" only when no later change of the item still waits.
-  outbox.events.addEventListener("ack", async (event) => {
+  outbox.events.addEventListener("ack", (event) => {
     const { entry, data } = event.detail;
     if (entry.inspection !== inspection) return;
     const article = document.getElementById("item-" + entry.item);
     if (entry.kind === "photo") { if (article) photoSent(article, entry, data); return; }
     if (!article) return;
     article.dataset.revision = data.answer.revision;
-    if (!(await waitingFor(entry.item))) showState(article, "saved", msg("Saved"));
+    if (!event.detail.waiting) showState(article, "saved", msg("Saved"));
   });
   outbox.events.addEventListener("conflict", (event) => {
     const entry = event.detail.entry;
