@@ -15,14 +15,12 @@ the end); the other stays free for the queue's other jobs. The figure is what a 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -173,9 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--signs: 1–1000 (the generated portfolio has about 1,000 certificates)")
     runs = [bench_database(kind, base_url, args.signs) for kind, base_url in run.database_kinds()]
     print(markdown(runs), flush=True)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    report = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), "runs": runs}
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    run.write_report(args.output, runs)
     return 0
 
 

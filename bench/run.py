@@ -700,6 +700,13 @@ def markdown(run: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def write_report(output: Path, runs: list[dict[str, Any]]) -> None:
+    """A later part's figures as JSON in bench-results/, stamped with the time."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    report = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), "runs": runs}
+    output.write_text(json.dumps(report, indent=2) + "\n")
+
+
 def git_commit() -> str | None:
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         result = subprocess.run(
