@@ -11,8 +11,11 @@ itself costs the server's CPU and so flatters the app):
 1. baseline: GET / of the minimal Flask app
 2. healthz: GET /healthz of the app (its hooks and, where it checks one, the database)
 3. autosave: PUT /api/v1/inspections/<draft>/answers/<item> with a bearer token and a new Idempotency-Key each time
-4. section page: GET /inspections/<draft>/sections/<key> with a logged-in session cookie
-5. task list: GET /tasks/ (the manager's remediation list, a page of 50 sorted by severity) with 10,000 tasks
+4. autosave in batches: POST /api/v1/inspections/<draft>/answers with 20 answers a request, each with its own key
+   (what the offline outbox sends): its answers per second are reported besides, as a share of the baseline's
+   requests per second
+5. section page: GET /inspections/<draft>/sections/<key> with a logged-in session cookie
+6. task list: GET /tasks/ (the manager's remediation list, a page of 50 sorted by severity) with 10,000 tasks
    added to the demo organisation
 
 Baseline, autosave and the section page run in interleaved rounds (three by default): the machine's speed drifts
@@ -103,6 +106,8 @@ class Target:
         return value, value <= self.bound
 
 
+#: Answers in each request of the batched autosave scenario (what an outbox sends after a while offline).
+BATCH_SIZE = 20
 TARGETS = [
     Target("autosave", "ratio", 0.25, "autosave throughput ≥ 25% of baseline"),
     Target("autosave", "p99_ms", 25.0, "autosave p99 ≤ 25 ms at the bench's connections (8)"),
@@ -500,6 +505,17 @@ class Scenario:
     load: Load
     #: "app" or "baseline": which server it is sent to.
     server: str = "app"
+    #: Answers each request saves (the batch endpoint's): its answers per second are reported besides.
+    answers_per_request: int = 0
+
+
+def batch_body(items: list[str], start: int) -> bytes:
+    """A batch of BATCH_SIZE pass answers, each with its own key (made new for every request by the generator)."""
+    chosen = [items[(start + n) % len(items)] for n in range(BATCH_SIZE)]
+    answers = [
+        {"key": f"{wrk.KEY_PLACEHOLDER}-{n}", "item_key": item, "result": "pass"} for n, item in enumerate(chosen)
+    ]
+    return json.dumps({"answers": answers}).encode()
 
 
 def scenarios(fixture: Fixture) -> list[Scenario]:
@@ -523,6 +539,19 @@ def scenarios(fixture: Fixture) -> list[Scenario]:
                 tuple(json.dumps({"result": r, "comment": None}).encode() for r in ("pass", "fail")),
                 new_key_each_time=True,
             ),
+        ),
+        Scenario(
+            "autosave_batch",
+            f"POST /api/v1/inspections/<id>/answers, {BATCH_SIZE} answers a request, each with its own key (bearer)",
+            Load(
+                "POST",
+                (f"/api/v1/inspections/{inspection}/answers",),
+                200,
+                {"Authorization": f"Bearer {fixture.token}", "Content-Type": "application/json"},
+                tuple(batch_body(fixture.items, start) for start in range(0, len(fixture.items), 7)),
+                keyed_bodies=True,
+            ),
+            answers_per_request=BATCH_SIZE,
         ),
         Scenario(
             "section_page",
@@ -610,6 +639,11 @@ def measure_scenarios(
             shares = [results[name]["throughput_rps"] / results["baseline"]["throughput_rps"]]
         results[name]["round_ratios"] = [round(share, 3) for share in shares]
         results[name]["ratio_to_baseline"] = round(statistics.median(shares), 3)
+        if scenario.answers_per_request:
+            per_second = results[name]["throughput_rps"] * scenario.answers_per_request
+            results[name]["answers_per_request"] = scenario.answers_per_request
+            results[name]["answers_per_s"] = round(per_second, 1)
+            results[name]["answers_ratio_to_baseline"] = round(per_second / results["baseline"]["throughput_rps"], 3)
         if name in PACED:
             print(f"  {kind}: {name}, one client per worker …", file=sys.stderr, flush=True)
             paced = run(scenario, args.workers)
@@ -694,6 +728,12 @@ def markdown(run: dict[str, Any]) -> str:
             f"| {unqueued} |"
         )
     lines.append("")
+    for name, r in run["scenarios"].items():
+        if "answers_per_s" in r:
+            lines.append(
+                f"- {name}: {r['answers_per_s']:.0f} answers/s ({r['answers_per_request']} a request), "
+                f"{r['answers_ratio_to_baseline']:.0%} of the baseline's requests/s as answers/s"
+            )
     for t in run["targets"]:
         shown = f"{t['value']:.0%}" if t["metric"] == "ratio" else f"{t['value']:.1f} ms"
         lines.append(f"- {'PASS' if t['met'] else 'MISS'} — {t['target']} (measured {shown})")
