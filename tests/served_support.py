@@ -166,7 +166,8 @@ def _copy_postgresql(source_url: str, target_url: str) -> None:
             present = set(inspect(connection).get_table_names()) - {"alembic_version"}
             assert present == {table.name for table in tables}, "the copy would miss tables the models do not name"
             for table in tables:
-                columns = ", ".join(f'"{column.name}"' for column in table.columns)
+                # A generated column (such as remediation_tasks.severity_rank) is computed anew by the target.
+                columns = ", ".join(f'"{column.name}"' for column in table.columns if column.computed is None)
                 source_table = f'"{source_schema}"."{table.name}"'
                 connection.execute(text(f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM {source_table}'))
                 _advance_sequences(connection, table.name, [c.name for c in table.primary_key.columns])
