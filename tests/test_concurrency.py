@@ -19,6 +19,7 @@ from audit.accounts.services import create_organisation, create_user
 from audit.api.models import IdempotencyRecord
 from audit.buildings.services import create_building
 from audit.checklists.loader import load_checklist
+from audit.checklists.schema import is_applicable
 from audit.checklists.services import current_checklist, store_checklist
 from audit.database import utcnow
 from audit.demo import demo_photo
@@ -32,6 +33,7 @@ from tests.conftest import CHECKLIST_FILE, TEST_PASSWORD, fresh_database, make_t
 from tests.remediation_support import walk
 
 COPIES = 5
+JSON = "application/json"
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +249,39 @@ def test_a_photo_sent_again_in_a_rebuilt_body_is_the_same_write(served: tuple[Li
     other = _post(url, token, "photo-once", *_multipart({"item_key": key}, "a.jpg", demo_photo("another")))
     assert other[0] == 422
     assert other[1]["error"] == "idempotency_key_reused"
+
+
+def test_batches_from_several_tablets_at_once_are_all_saved(served: tuple[LiveServer, str, int, str]) -> None:
+    """Batches sent side by side all get their answers: on SQLite each takes the write lock before its first
+    answer's SAVEPOINT (a transaction that has only read cannot take it inside one, and would fail with 503 instead
+    of waiting), so they run one after another; on PostgreSQL they run side by side, and two first answers to one
+    item that meet are the conflict the single PUT also reports. Nothing is lost or saved twice either way."""
+    server, token, inspection_id, _key = served
+    with server.app.app_context():
+        inspection = db.session.get(Inspection, inspection_id)
+        assert inspection is not None
+        features = inspection.building.features
+        items = [
+            item.key
+            for section, item in inspection.checklist_version.checklist.items()
+            if item.answer.type == "pass_fail" and is_applicable(section, item, features)
+        ][:12]
+        db.remove_session()
+    url = server(f"/api/v1/inspections/{inspection_id}/answers")
+
+    def batch(tablet: int) -> Any:
+        answers = [{"key": f"tablet-{tablet}-{n}", "item_key": item, "result": "pass"} for n, item in enumerate(items)]
+        return lambda: _post(url, token, f"batch-{tablet}", json.dumps({"answers": answers}).encode(), JSON)
+
+    results = _in_parallel([batch(tablet) for tablet in range(COPIES)])
+
+    assert [status for status, _ in results] == [200] * COPIES, results
+    outcomes = [outcome for _, body in results for outcome in body["results"]]
+    saved = [outcome["item_key"] for outcome in outcomes if outcome["status"] == 200]
+    conflicts = [outcome for outcome in outcomes if outcome["status"] != 200]
+    assert all(outcome["error"] == "conflict" and outcome["current"] for outcome in conflicts)
+    if server.app.extensions["tryggahus.database"].engine.dialect.name == "sqlite":
+        assert conflicts == []
+    records, answers = _stored(server, inspection_id)
+    assert records == len(saved)
+    assert sorted(answers) == sorted((item, saved.count(item)) for item in items)  # each saved answer one revision

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, insert, select
 from audit.api import schemas
 from audit.api.models import IdempotencyRecord
 from audit.api.schemas import Error
+from audit.database import lock_for_write
 from audit.extensions import db
 from audit.inspections.models import AnswerResult, Inspection
 from audit.inspections.services import (
@@ -253,6 +254,9 @@ def save_batch(inspection: Inspection, envelope: BatchEnvelope) -> schemas.Batch
     """Save each answer on its own, in the order sent: a refused one changes nothing and undoes none of the others.
 
     Called in the batch's request: an answer's single PUT goes to the path of its item under the batch's path."""
+    # SQLite's write lock first: a transaction that has only read cannot take it inside an answer's SAVEPOINT, and
+    # would fail at once (not wait) when another writer committed since it began reading.
+    lock_for_write(db.session)
     kept = stored_records(entry.key for entry in envelope.answers)
     answered = answered_keys(db.session, inspection.id)
     results = []
