@@ -332,10 +332,13 @@ def _fit(image: Image.Image, limit: int) -> Image.Image:
 
 
 def _encode_jpeg(image: Image.Image, *, exif: bytes, icc_profile: bytes | None) -> bytes:
-    """The image as a progressive JPEG with only the metadata given here."""
+    """The image as a baseline JPEG with optimised Huffman tables and only the metadata given here.
+
+    Not progressive: encoding a 2000 × 1500 photo progressively took about twice as long (every photo a tablet
+    sends waits for it) for a file about 2 % smaller, and a photo is opened whole, on a page or in a report."""
     # Pillow copies some fields (the JPEG comment) from the image's info when saving: start from nothing.
     image.info = {}
-    options: dict[str, object] = {"quality": JPEG_QUALITY, "optimize": True, "progressive": True}
+    options: dict[str, object] = {"quality": JPEG_QUALITY, "optimize": True}
     if exif:
         options["exif"] = exif
     if icc_profile:
