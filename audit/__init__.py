@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from audit.buildings.views import bp as buildings_bp
     from audit.certificates.views import bp as certificates_bp
     from audit.database import make_engine
+    from audit.deviations.est.views import bp as est_bp
     from audit.deviations.views import bp as deviations_bp
     from audit.event_log import subscribe as subscribe_event_log
     from audit.extensions import csrf, db, limiter
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     subscribe_event_log()
     init_readiness(app)
     blueprints = (main_bp, accounts_bp, buildings_bp, inspections_bp, api_bp, remediation_bp, certificates_bp)
-    for blueprint in (*blueprints, deviations_bp, auditlog_bp, health_bp, offline_bp):
+    for blueprint in (*blueprints, deviations_bp, est_bp, auditlog_bp, health_bp, offline_bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     cli.register(app)

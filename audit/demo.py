@@ -25,6 +25,7 @@ from audit.checklists.schema import ChoiceAnswer, Item, MeasurementAnswer, Scale
 from audit.checklists.services import current_checklist
 from audit.database import utcnow
 from audit.deviations.catalogue import CATALOGUE_FILE
+from audit.deviations.est.demo import create_est_demo, est_accounts
 from audit.deviations.models import DeviationReport
 from audit.deviations.services import (
     ReportInput,
@@ -223,7 +224,9 @@ def demo_email(role: Role) -> str:
 
 
 def _accounts() -> list[DemoAccount]:
-    return [DemoAccount(role.value, demo_email(role), DEMO_PASSWORDS[role]) for role in Role]
+    """The demo organisation's account per role, then the EST group's other landlord and partners."""
+    own = [DemoAccount(role.value, demo_email(role), DEMO_PASSWORDS[role]) for role in Role]
+    return own + [DemoAccount(a.role, a.email, a.password) for a in est_accounts()]
 
 
 def answer_for(item: Item, passing: bool) -> AnswerInput:
@@ -298,6 +301,7 @@ def create_demo(session: Session) -> list[DemoAccount]:
     buildings = [create_building(session, organisation, **{**spec, "area": areas[spec["area"]]}) for spec in BUILDINGS]
     _create_inspections(session, users, buildings, version, random.Random(2026))
     _create_deviations(session, users, areas, buildings)
+    create_est_demo(session, organisation, users, areas["Fittja"])
     return _accounts()
 
 

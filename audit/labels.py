@@ -10,6 +10,7 @@ from audit.accounts.models import Role
 from audit.buildings.features import Feature
 from audit.checklists.schema import Severity
 from audit.deviations.catalogue import Urgency
+from audit.deviations.est.models import Cause, MeasureStatus, PartyKind, PartyRole
 from audit.deviations.workflow import DeviationAction, DeviationStatus
 from audit.inspections.filters import Verdict
 from audit.inspections.models import AnswerResult, InspectionKind, InspectionStatus
@@ -81,6 +82,26 @@ LABELS: dict[Enum, object] = {
     Urgency.normal: _l("Normal"),
     Urgency.high: _l("High"),
     Urgency.urgent: _l("Urgent"),
+    PartyRole.member: _l("Member"),
+    PartyRole.partner: _l("Partner"),
+    PartyKind.landlord: _l("Landlord"),
+    PartyKind.police: _l("Police"),
+    PartyKind.municipality: _l("Municipality"),
+    PartyKind.social_services: _l("Social services"),
+    PartyKind.night_walkers: _l("Night walkers"),
+    PartyKind.security_company: _l("Security company"),
+    PartyKind.other: _l("Other"),
+    MeasureStatus.planned: _l("Planned"),
+    MeasureStatus.under_way: _l("Under way"),
+    MeasureStatus.done: _l("Done"),
+    MeasureStatus.cancelled: _l("Cancelled"),
+    Cause.poor_lighting: _l("Poor lighting"),
+    Cause.dense_vegetation: _l("Dense vegetation"),
+    Cause.unlocked_doors: _l("Doors that do not lock"),
+    Cause.meeting_place_without_activity: _l("A meeting place without activity"),
+    Cause.hidden_corners: _l("Hidden corners, no overview"),
+    Cause.litter_and_decay: _l("Litter and decay"),
+    Cause.open_drug_scene: _l("Open drug dealing"),
 }
 
 

@@ -16,6 +16,7 @@ from audit.buildings.models import Area, Building, BuildingFeature
 from audit.certificates.models import Certificate, CertificateCounter, CertificateRevocation
 from audit.checklists.models import ChecklistVersion
 from audit.database import Base
+from audit.deviations.est.models import EstAreaLink, EstGroup, EstGroupArea, EstMeasure, EstParty, HotSpotAnalysis
 from audit.deviations.models import (
     DeviationCatalogueVersion,
     DeviationEvent,
@@ -48,7 +49,13 @@ __all__ = [
     "DeviationLink",
     "DeviationPhoto",
     "DeviationReport",
+    "EstAreaLink",
+    "EstGroup",
+    "EstGroupArea",
+    "EstMeasure",
+    "EstParty",
     "FollowUp",
+    "HotSpotAnalysis",
     "IdempotencyRecord",
     "Inspection",
     "InspectionKind",

@@ -9,11 +9,13 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
 from audit.access import PUBLIC, access_rule
 from audit.accounts.models import Organisation, Role, User
 from audit.buildings.models import Building
 from audit.inspections.models import Inspection
+from tests.est_support import area_of, est_group
 from tests.web_support import login
 
 #: Writes that only the inspection's own inspector may make (the matrix's inspection belongs to the inspector).
@@ -60,6 +62,7 @@ def world(
     create_task: Callable[..., object],
     create_report: Callable[..., object],
     org: Organisation,
+    session: Session,
 ) -> dict[str, object]:
     """Our organisation with a user per role, and another organisation with a building and an inspection."""
     other = create_org("other")
@@ -75,8 +78,14 @@ def world(
     # The own deviation report is the contractor's (a property host): others see it only as coordinators.
     own_report = create_report(reporter=users[Role.contractor])
     foreign_report = create_report(reporter=other_inspector)
+    # An EST group of ours and one of the other organisation's, each with an area and a measure.
+    own_group, foreign_group = (
+        est_group(session, name, organisation, area_of(own_report if organisation is org else foreign_report))
+        for name, organisation in (("EST egen", org), ("EST annan", other))
+    )
     # Plain ids: every request ends its session, so ORM objects would be detached afterwards.
     return {
+        "groups": (own_group, foreign_group),
         "own": (own.id, own.building_id),
         "foreign": (foreign.id, foreign.building_id),
         "tasks": (own_task.id, foreign_task.id),  # type: ignore[attr-defined]
@@ -108,6 +117,9 @@ def _requests(app: Flask, world: dict[str, object]) -> list[tuple[str, str, str,
                 "task_id": world["tasks"][0],
                 "user_id": world["users"][0],
                 "report_id": world["reports"][0],
+                "week": "2026-W49",
+                "spot": "place:999999",
+                **world["groups"][0],
             }
             ids_foreign = {
                 **ids_own,
@@ -116,6 +128,7 @@ def _requests(app: Flask, world: dict[str, object]) -> list[tuple[str, str, str,
                 "task_id": world["tasks"][1],
                 "user_id": world["users"][1],
                 "report_id": world["reports"][1],
+                **world["groups"][1],
             }
             rows.append((rule.endpoint, method, _concrete(rule.rule, ids_own), _concrete(rule.rule, ids_foreign)))
     # Logging out ends the session the rest of the matrix runs in: it goes last.

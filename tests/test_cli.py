@@ -175,8 +175,9 @@ def test_demo_creates_a_whole_organisation_once(runner: FlaskCliRunner, session:
     assert demo is not None
     roles = session.scalars(select(Membership.role).where(Membership.organisation_id == demo.id)).all()
     assert sorted(roles) == sorted(Role)
-    assert _count(session, Area) == 2
+    assert len(session.scalars(select(Area).where(Area.organisation_id == demo.id)).all()) == 2
     assert _count(session, Building) == 10
+    _assert_demo_est_group(session, result.output)
     assert len({frozenset(b.features) for b in session.scalars(select(Building))}) == 10
     statuses = set(session.scalars(select(Inspection.status)))
     assert statuses == set(InspectionStatus)
@@ -185,6 +186,28 @@ def test_demo_creates_a_whole_organisation_once(runner: FlaskCliRunner, session:
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0
     assert _count(session, Building) == 10
+
+
+def _assert_demo_est_group(session: Session, output: str) -> None:
+    """The demo's EST group: two landlords, the police and the municipality, and this week two hot spots."""
+    from audit.certificates.status import today_in_sweden
+    from audit.deviations.est.models import EstGroup
+    from audit.deviations.est.services import situation
+    from audit.deviations.est.weeks import week_of
+
+    group = session.scalar(select(EstGroup))
+    assert group is not None
+    assert sorted((p.role.value, p.kind.value) for p in group.parties) == [
+        ("member", "landlord"),
+        ("member", "landlord"),
+        ("partner", "municipality"),
+        ("partner", "police"),
+    ]
+    assert "polis@demo.example" in output
+    assert "kommun@demo.example" in output
+    picture = situation(session, group, week_of(today_in_sweden()))
+    assert sorted(h.state for h in picture.hot_spots) == ["continuing", "new"]
+    assert picture.measures
 
 
 def test_init_migrates_an_empty_database_and_loads_checklists(database_kind: str, tmp_path: Path) -> None:

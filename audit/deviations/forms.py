@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateTimeLocalField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -56,6 +56,11 @@ class CommentForm(FlaskForm):
 
 class LinkForm(FlaskForm):
     other = StringField(_l("Report number"), validators=[DataRequired()])
+
+
+class ShareForm(FlaskForm):
+    #: "1" shares the report with the EST groups' partners, anything else takes it back.
+    shared = HiddenField()
 
 
 class TaskForm(FlaskForm):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit.accounts.models import User
@@ -115,6 +115,8 @@ class DeviationReport(Base):
     #: The coordinator who first looked at it.
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Shared by a coordinator with the partners of the EST groups covering its area (police, municipality…).
+    shared_with_partners: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     catalogue_version: Mapped[DeviationCatalogueVersion] = relationship()
     area: Mapped[Area] = relationship()

@@ -10,3 +10,11 @@ from audit.events import event
 
 report_events = {action: event(f"deviation.{action.value}") for action in DeviationAction}
 catalogue_loaded = event("deviation_catalogue.loaded")
+#: A coordinator shared a report with the partners of the EST groups covering its area (or took it back).
+report_shared = event("deviation.shared")
+#: EST groups: set up, a party added, an area mapped, the hot-spot rule changed, a measure or an analysis saved.
+group_created = event("est_group.created")
+group_changed = event("est_group.changed")
+measure_recorded = event("est_measure.recorded")
+measure_status_changed = event("est_measure.status_changed")
+analysis_saved = event("est_hot_spot_analysis.saved")

@@ -23,7 +23,7 @@ from audit.api.views import PHOTO_PROBLEMS
 from audit.buildings.models import Area, Building
 from audit.certificates.status import TIMEZONE
 from audit.deviations import services
-from audit.deviations.forms import CommentForm, LinkForm, ReportForm, TaskForm, TriageForm
+from audit.deviations.forms import CommentForm, LinkForm, ReportForm, ShareForm, TaskForm, TriageForm
 from audit.deviations.models import DeviationPhoto, DeviationReport
 from audit.deviations.services import InvalidReport, ReportFilter, ReportInput
 from audit.deviations.workflow import TRANSITIONS, DeviationAction, DeviationStatus, allowed_triage
@@ -195,6 +195,7 @@ def _show(report: DeviationReport, status: int = 200, **forms: object) -> Respon
             comment_form=forms.pop("comment_form", None) or CommentForm(),
             link_form=forms.pop("link_form", None) or LinkForm(),
             task_form=task_form,
+            share_form=ShareForm(),
             linked=services.linked_reports(db.session, report) if coordinator else [],
             task=services.task_of(db.session, report),
             lang=current_language(),
@@ -281,6 +282,24 @@ def task(report_id: int) -> ResponseReturnValue:
         return _show(report_or_404(report_id), 422, task_form=form)
     flash(_("Task %(key)s is created.", key=made.item_key), "success")
     return redirect(url_for("remediation.show", task_id=made.id))
+
+
+@bp.post("/<int:report_id>/share")
+@allow(REVIEWERS)
+def share(report_id: int) -> ResponseReturnValue:
+    """Share the report with the partners of the EST groups covering its area (police, municipality…), or stop."""
+    from audit.deviations.est.services import share_report
+
+    report = report_or_404(report_id)
+    form = ShareForm()
+    if form.validate_on_submit():
+        shared = form.shared.data == "1"
+        share_report(db.session, current_user.user, report, shared)
+        flash(
+            _("The report is shared with the group's partners.") if shared else _("The report is no longer shared."),
+            "success",
+        )
+    return redirect(url_for("deviations.show", report_id=report.id), 303)
 
 
 @bp.get("/<int:report_id>/photos/<int:photo_id>")

@@ -1,0 +1,1 @@
+"""EST groups: landlords (members) and partners who share a weekly situation picture and follow hot spots."""
