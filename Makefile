@@ -52,3 +52,4 @@ bench: install
 	$(BIN)/python bench/portfolio.py
 	$(BIN)/python bench/batch.py
 	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/est.py
