@@ -527,6 +527,59 @@ def test_api_report_with_idempotent_replay(
     assert client.post("/api/v1/deviations", json=body, headers={**headers, "Idempotency-Key": ""}).status_code == 400
 
 
+def test_api_report_with_a_photo_as_the_outbox_sends_it(
+    client: FlaskClient, session: Session, create_member: Callable[..., User], create_report: Callable[..., Any]
+) -> None:
+    """multipart/form-data: the JSON body's fields as form fields (an empty one is left out) and the photo; sent
+    again with the same key (a new boundary, as a retry builds it) it is one report with one photo."""
+    import io
+
+    from audit.demo import demo_photo
+
+    host = create_member(Role.contractor)
+    area_id = create_report(reporter=host).area_id
+    login(client, host.email)
+    headers = api_headers(client, key=f"outbox-{secrets.token_hex(4)}")
+    photo = demo_photo("avvikelse")
+    seen = datetime.now(UTC).isoformat()
+
+    def form(image: bytes = photo, description: str = "Krossad lampa vid cykelrummet.") -> dict[str, Any]:
+        return {
+            "category": "broken_lighting",
+            "area_id": str(area_id),
+            "building_id": "",
+            "description": description,
+            "seen_at": seen,
+            "photo": (io.BytesIO(image), "lampa.jpg"),
+        }
+
+    sent = client.post("/api/v1/deviations", data=form(), headers=headers, content_type="multipart/form-data")
+    assert sent.status_code == 201, sent.get_json()
+    report = session.get(DeviationReport, sent.get_json()["id"])
+    assert report is not None
+    assert report.reported_by_id == host.id
+    assert report.building_id is None
+    assert len(report.photos) == 1
+    again = client.post("/api/v1/deviations", data=form(), headers=headers, content_type="multipart/form-data")
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.get_json()["id"] == report.id
+    not_an_image = client.post(
+        "/api/v1/deviations", data=form(b"not a photo"), headers=api_headers(client), content_type="multipart/form-data"
+    )
+    assert not_an_image.status_code == 415
+    assert not_an_image.get_json()["error"] == "not_an_image"
+    identity = client.post(
+        "/api/v1/deviations",
+        data=form(description="Boende 198112189876"),
+        headers=api_headers(client),
+        content_type="multipart/form-data",
+    )
+    assert identity.status_code == 422
+    assert identity.get_json()["details"][0]["field"] == "description"
+    reports = select(text("count(*)")).select_from(DeviationReport).where(DeviationReport.reported_by_id == host.id)
+    assert session.scalar(reports) == 2  # the fixture's report and the one sent twice
+
+
 def test_area_and_building_must_match(session: Session, create_report: Callable[..., Any], coordinator: User) -> None:
     report = create_report()
     elsewhere = create_report()

@@ -126,6 +126,8 @@ class Operation:
     body_media_type: str = JSON
     #: How the parts of a multipart body are encoded.
     body_encoding: Schema | None = None
+    #: A multipart/form-data body the operation takes as well as the JSON `body` (with files).
+    form_body: type[BaseModel] | None = None
     parameters: tuple[Schema, ...] = ()
     description: str = ""
     #: A write carries its idempotency key in the header; a batch carries one per entry instead.
@@ -180,9 +182,16 @@ OPERATIONS = (
                 f"number (`details` names the field); or {REUSED_KEY}.",
                 (schemas.InvalidInputError, schemas.Error),
             ),
+            413: (
+                "A photo that is `too_large` or has `too_many_pixels`, or the whole request is too large.",
+                schemas.Error,
+            ),
+            415: ("A photo that is `not_an_image`, in an `unsupported_format` or `corrupt`.", schemas.Error),
+            503: ("`busy`: the server is processing as many photos as it can at once; send it again.", schemas.Error),
         },
         write=True,
         body=schemas.ReportDeviation,
+        form_body=schemas.ReportDeviationWithPhoto,
     ),
     Operation(
         "get",
@@ -340,6 +349,11 @@ def operation(op: Operation) -> Schema:
         if op.body_encoding:
             media["encoding"] = op.body_encoding
         result["requestBody"] = {"required": True, "content": {op.body_media_type: media}}
+    if op.form_body is not None:
+        result["requestBody"]["content"]["multipart/form-data"] = {
+            "schema": ref(op.form_body),
+            "encoding": {"photo": {"contentType": "image/jpeg, image/png, image/webp"}},
+        }
     result["security"] = WRITE_SECURITY if op.write else READ_SECURITY
     result["responses"] = {str(s): response(s, op.responses[s], keyed) for s in sorted(op.responses)}
     return result
@@ -370,8 +384,9 @@ def paths() -> Schema:
 def models_used() -> Iterable[tuple[type[BaseModel], JsonSchemaMode]]:
     """Every model a request or response names, with the side it is read on."""
     for op in OPERATIONS:
-        if op.body is not None:
-            yield op.body, "validation"
+        for body in (op.body, op.form_body):
+            if body is not None:
+                yield body, "validation"
         for reply in op.responses.values():
             yield from ((m, "serialization") for m in body_models(reply))
 

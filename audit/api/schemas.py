@@ -72,6 +72,12 @@ class ReportDeviation(_Request):
     urgency: Urgency | None = Field(default=None, description="Default: the category's urgency.")
 
 
+class ReportDeviationWithPhoto(ReportDeviation):
+    """The same report as multipart/form-data, with a photo (an empty field is as if left out)."""
+
+    photo: bytes | None = Field(default=None, description="A JPEG, PNG or WebP image of what was seen.")
+
+
 class AnswerChange(_Request):
     """Give only the field the item's answer type takes (and a comment): another field is refused with 422, as on
     the walk's page (`audit.inspections.answers`)."""

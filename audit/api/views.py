@@ -69,6 +69,15 @@ def _payload(model: type[BaseModel]) -> Any:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise _BadRequest(api_error(400, "invalid_json", "Send a JSON object with Content-Type: application/json."))
+    return _validated(model, data)
+
+
+def _form_payload(model: type[BaseModel]) -> Any:
+    """The body of a multipart request: its text fields as the JSON object's members (an empty field is absent)."""
+    return _validated(model, {name: value for name, value in request.form.items() if value != ""})
+
+
+def _validated(model: type[BaseModel], data: dict[str, Any]) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -180,12 +189,21 @@ def create_inspection() -> ResponseReturnValue:
     return _inspection(inspection).model_dump(mode="json"), 201
 
 
+def _photo_refused(exc: PhotoRejected) -> tuple[Response, int]:
+    """The answer to a photo the server cannot use, with its reason."""
+    status = PHOTO_STATUS.get(exc.code, 415)
+    return api_error(status, exc.code, str(PHOTO_PROBLEMS.get(exc.code, PHOTO_PROBLEMS["not_an_image"])))
+
+
 @bp.post("/deviations")
 @allow(ALL_ROLES)
+@takes_files("photo")
 @idempotent
 def post_deviation() -> ResponseReturnValue:
-    payload = _payload(schemas.ReportDeviation)
-    data = ReportInput(**payload.model_dump())
+    multipart = request.mimetype == "multipart/form-data"
+    payload = _form_payload(schemas.ReportDeviation) if multipart else _payload(schemas.ReportDeviation)
+    upload = request.files.get("photo") if multipart else None
+    data = ReportInput(**payload.model_dump(), photo=upload.read() if upload else None)
     try:
         report = report_deviation(db.session, current_user.user, current_user.organisation_id, data)
     except InvalidReport as exc:
@@ -196,6 +214,8 @@ def post_deviation() -> ResponseReturnValue:
             schemas.InvalidInputError,
             details=[{"field": exc.field, "message": exc.translated()}],
         )
+    except PhotoRejected as exc:
+        return _photo_refused(exc)
     return _deviation(report).model_dump(mode="json"), 201
 
 
@@ -274,8 +294,7 @@ def post_photo(inspection_id: int) -> ResponseReturnValue:
     try:
         photo = add_photo(db.session, current_user.user, inspection, form.item_key, form.file)
     except PhotoRejected as exc:
-        status = PHOTO_STATUS.get(exc.code, 415)
-        return api_error(status, exc.code, str(PHOTO_PROBLEMS.get(exc.code, PHOTO_PROBLEMS["not_an_image"])))
+        return _photo_refused(exc)
     return _photo(photo).model_dump(mode="json"), 201
 
 

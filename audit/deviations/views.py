@@ -87,8 +87,15 @@ def _report_form() -> ReportForm:
     form.category.choices = [SelectChoice(category.key, category.title.get(language)) for category in categories]
     areas = _areas()
     form.area_id.choices = [SelectChoice("", _("Choose…")), *(SelectChoice(str(a.id), a.name) for a in areas)]
-    if len(areas) == 1 and not form.is_submitted():
-        form.area_id.data = areas[0].id
+    if not form.is_submitted():
+        # The area the user reported in last (where they work), or the organisation's only one.
+        last = db.session.scalar(
+            select(DeviationReport.area_id)
+            .where(DeviationReport.reported_by_id == current_user.id)
+            .order_by(DeviationReport.id.desc())
+            .limit(1)
+        )
+        form.area_id.data = last if last is not None else areas[0].id if len(areas) == 1 else None
     form.building_id.choices = [SelectChoice("", "—"), *(_in_area(b.id, b.name, b.area_id) for b in _buildings())]
     places = services.places(db.session, current_user.organisation_id)
     form.place_id.choices = [SelectChoice("", "—"), *(_in_area(p.id, p.name, p.area_id) for p in places)]
@@ -103,8 +110,17 @@ def _report_form() -> ReportForm:
 
 def _render_new(form: ReportForm, status: int = 200) -> ResponseReturnValue:
     version = services.current_catalogue(db.session)
-    helps = {c.key: c.help.get(current_language()) for c in version.catalogue.categories} if version else {}
-    return render_template("deviations/new.html", form=form, helps=helps), status
+    categories = version.catalogue.categories if version else ()
+    return (
+        render_template(
+            "deviations/new.html",
+            form=form,
+            helps={c.key: c.help.get(current_language()) for c in categories},
+            urgencies={c.key: c.urgency.value for c in categories},
+            fresh=not form.is_submitted(),
+        ),
+        status,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -98,7 +98,7 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const counts = await outbox.counts(user);
-      const unsent = counts.answers + counts.photos + counts.submits + counts.conflicts + counts.refused;
+      const unsent = counts.answers + counts.photos + counts.submits + counts.reports + counts.conflicts + counts.refused;
       if (unsent && !window.confirm(fill(form.dataset.msgUnsent, { count: unsent }))) {
         outbox.sync(true); // "send them first": stay, and try now
         return;
@@ -123,12 +123,15 @@
 
     const show = async () => {
       const counts = await outbox.counts(user);
-      const waiting = counts.answers + counts.photos + counts.submits;
+      const walk = counts.answers + counts.photos + counts.submits;
+      const waiting = walk + counts.reports;
       status.dataset.waiting = String(waiting);
       status.dataset.problems = String(counts.conflicts + counts.refused);
-      count.textContent = waiting
-        ? fill(msg("Waiting"), counts) + (counts.submits ? " " + msg("Submit") : "") + (offline ? " " + msg("Offline") : "")
-        : msg("Empty");
+      const parts = [];
+      if (walk) parts.push(fill(msg("Waiting"), counts) + (counts.submits ? " " + msg("Submit") : ""));
+      if (counts.reports) parts.push(fill(msg("Reports"), counts));
+      if (waiting && offline) parts.push(msg("Offline"));
+      count.textContent = waiting ? parts.join(" ") : msg("Empty");
       sendNow.hidden = waiting === 0;
       problems.replaceChildren();
       const all = await outbox.entries(user);
@@ -140,6 +143,9 @@
         if (entry.kind === "submit") {
           link.href = "/inspections/" + entry.inspection + "#missing";
           link.textContent = msg("SubmitName");
+        } else if (entry.kind === "report") {
+          link.href = status.dataset.reportForm;
+          link.textContent = fill(msg("ReportName"), { description: entry.body.description.slice(0, 40) });
         } else {
           link.href = "/inspections/" + entry.inspection + "/sections/" + entry.item.split("-")[0] + "#item-" + entry.item;
           link.textContent = entry.item;
@@ -159,8 +165,9 @@
       const kept = (await outbox.entries(user))
         .filter((entry) => entry.state === "refused" || entry.state === "conflict")
         .map((entry) => ({
-          inspection: entry.inspection, item: entry.item || null, kind: entry.kind, answer: entry.body || null,
-          photo: entry.kind === "photo" ? entry.name : null, state: entry.state, reason: entry.reason || "",
+          inspection: entry.inspection || null, item: entry.item || null, kind: entry.kind,
+          answer: entry.kind === "report" ? null : entry.body || null, report: entry.kind === "report" ? entry.body : null,
+          photo: entry.kind === "photo" || entry.kind === "report" ? entry.name : null, state: entry.state, reason: entry.reason || "",
           idempotency_key: entry.key, made_at: new Date(entry.at).toISOString(),
         }));
       if (exportLink.href) URL.revokeObjectURL(exportLink.href);

@@ -4,6 +4,8 @@
 // returns and on demand, with retries and backoff. Nothing is dropped on a refusal: an ended login (401) or a stale
 // CSRF token pauses the queue until the inspector has logged in again, a conflict (409) waits for "keep mine / use
 // theirs", and any other refusal is kept and shown with its reason.
+// A deviation report (deviations.js) is an entry of its own kind, its photo in the photo store, sent to
+// POST /api/v1/deviations in the same order and under the same rules.
 // A submission made without signal is an entry too: it is sent only once every earlier entry of its inspection has
 // been acknowledged (a conflict or a refusal before it holds it back).
 // Uses idb (audit/static/vendor/idb), a thin promise wrapper around IndexedDB.
@@ -73,12 +75,13 @@
   }
 
   async function counts(user) {
-    const result = { answers: 0, photos: 0, submits: 0, conflicts: 0, refused: 0 };
+    const result = { answers: 0, photos: 0, submits: 0, reports: 0, conflicts: 0, refused: 0 };
     for (const entry of await entries(user)) {
       if (entry.state === "conflict") result.conflicts += 1;
       else if (entry.state === "refused") result.refused += 1;
       else if (entry.kind === "photo") result.photos += 1;
       else if (entry.kind === "submit") result.submits += 1;
+      else if (entry.kind === "report") result.reports += 1;
       else result.answers += 1;
     }
     return result;
@@ -125,7 +128,19 @@
     return entry;
   }
 
-  // The Blob of a photo entry.
+  // A deviation report: the fields as POST /api/v1/deviations takes them, and its photo (a Blob) or null. It belongs
+  // to no inspection, so it never holds a submission back.
+  async function addReport(report, blob, name) {
+    const entry = { user: currentUser(), kind: "report", body: report, name: blob ? name || "photo.jpg" : null, key: newKey(), state: "waiting", attempts: 0, nextTry: 0, at: Date.now() };
+    const tx = (await open()).transaction([OUTBOX, PHOTOS], "readwrite");
+    entry.seq = await tx.objectStore(OUTBOX).add(entry);
+    if (blob) await tx.objectStore(PHOTOS).put(blob, entry.seq);
+    await tx.done;
+    emit("change");
+    return entry;
+  }
+
+  // The Blob of a photo entry (or of a report that has one).
   async function photo(entry) {
     return (await open()).get(PHOTOS, entry.seq);
   }
@@ -223,10 +238,17 @@
     return Object.assign({ Accept: "application/json", "X-CSRFToken": token }, extra);
   }
 
-  // One request for one entry: a photo or a submission (answers go in batches, postAnswers).
+  // One request for one entry: a photo, a submission or a report (answers go in batches, postAnswers).
   async function request(entry) {
     const base = api + "/inspections/" + entry.inspection;
     const keyed = headers({ "Idempotency-Key": entry.key });
+    if (entry.kind === "report") {
+      // Always multipart/form-data (the fields as text, the photo as a file): one way, with or without a photo.
+      const form = new FormData();
+      for (const [name, value] of Object.entries(entry.body)) form.append(name, value);
+      if (entry.name) form.append("photo", await photo(entry), entry.name);
+      return fetch(api + "/deviations", { method: "POST", credentials: "same-origin", headers: keyed, body: form });
+    }
     if (entry.kind === "submit") return fetch(base + "/submit", { method: "POST", credentials: "same-origin", headers: keyed });
     const form = new FormData();
     form.append("item_key", entry.item);
@@ -330,6 +352,7 @@
     const revisions = new Map();
     for (const { entry, data } of acks) {
       await outbox.delete(entry.seq);
+      if (entry.kind === "report") await tx.objectStore(PHOTOS).delete(entry.seq);
       if (entry.kind === "photo") {
         await tx.objectStore(PHOTOS).delete(entry.seq);
         await tx.objectStore(KNOWN).put({ user: entry.user, inspection: entry.inspection, item: "photo:" + entry.item, photo: entry.item });
@@ -435,7 +458,7 @@
   }
 
   window.TryggaOutbox = {
-    events, entries, counts, putAnswer, addPhoto, photo, addSubmit, heldBack, known, knownPhotos, remove, keepMine,
+    events, entries, counts, putAnswer, addPhoto, photo, addSubmit, addReport, heldBack, known, knownPhotos, remove, keepMine,
     clearUser, sync, currentUser, refreshToken, reachable,
   };
 })();

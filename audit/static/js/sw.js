@@ -5,6 +5,8 @@
 // - Static files: from the cache made at install (one per version), else the network.
 // - Pages and photo thumbnails of a downloaded inspection: the network first (and the copy kept up to date), the
 //   kept copy when there is no answer. The page "On this device" likewise, kept with the first download.
+//   The deviation report form likewise, kept when a logged-in user opens it (its categories and the user's areas,
+//   buildings and places are in the page), so a report can be made without signal (deviations.js).
 //   Pages of other inspections and everything else are not touched.
 // - Kept pages carry no CSRF token: the page asks for a fresh one before it sends anything (outbox.js).
 // - Answers and photos are not sent from here: the page's outbox sends them (there is no Background Sync in every
@@ -20,6 +22,9 @@ const META = "/offline/__held__";
 // Other pages kept for use without signal: "On this device" (the page's logout clears this cache too).
 const PAGES = "tryggahus-pages";
 const DEVICE = "/offline/device";
+const REPORT_FORM = "/deviations/new";
+// The pages kept in PAGES, network first.
+const KEPT_PAGES = new Set([DEVICE, REPORT_FORM]);
 const NETWORK_WAIT_MS = 6000;
 const PAGE = /^\/inspections\/(\d+)(?:\/sections\/[A-Za-z0-9_-]+)?\/?$/;
 const THUMB = /^\/inspections\/(\d+)\/photos\/\d+\/thumb$/;
@@ -47,7 +52,7 @@ self.addEventListener("fetch", (event) => {
   }
   const page = PAGE.exec(url.pathname) || THUMB.exec(url.pathname);
   if (page) event.respondWith(kept(event, request, page[1], THUMB.test(url.pathname)));
-  else if (url.pathname === DEVICE) event.respondWith(keptPage(event, request));
+  else if (KEPT_PAGES.has(url.pathname)) event.respondWith(keptPage(event, request));
 });
 
 async function cacheFirst(request) {
@@ -173,6 +178,11 @@ self.addEventListener("message", (event) => {
   const work = (async () => {
     try {
       if (message.type === "download") reply({ ok: true, held: await download(message.inspection, message.user, message.urls, message.title) });
+      else if (message.type === "keep" && KEPT_PAGES.has(new URL(message.url, self.location.origin).pathname)) {
+        const address = new URL(message.url, self.location.origin).href;
+        await keep(await caches.open(PAGES), address, await fetchOk(address), false);
+        reply({ ok: true });
+      }
       else reply({ ok: false, error: "unknown message" });
     } catch (error) {
       reply({ ok: false, error: String(error && error.message ? error.message : error) });
