@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from audit.accounts.models import Role
+from audit.deviations.est.models import PartyKind, PartyRole
 from audit.errors import DATABASE_UNAVAILABLE, DomainError
 from audit.settings import SettingsError
 
@@ -246,6 +247,79 @@ def org_create(slug: str, name: str) -> None:
     with _unit_of_work() as session:
         organisation = create_organisation(session, slug, name)
     click.echo(f"organisation '{organisation.slug}' created")
+
+
+@click.group("est", cls=AppGroup, help="Set up EST groups (the same can be done on the group's page).")
+def est_group() -> None:
+    pass
+
+
+def _est_group(session: Any, name: str) -> Any:
+    from sqlalchemy import select
+
+    from audit.deviations.est.models import EstGroup
+
+    group = session.scalar(select(EstGroup).where(EstGroup.name == name))
+    if group is None:
+        raise click.ClickException(f"no EST group is named '{name}'")
+    return group
+
+
+@est_group.command("create")
+@click.option("--name", required=True, help="The group's name, e.g. 'EST Fittja'.")
+@click.option("--member", "member_slug", required=True, help="The slug of its first member (a landlord).")
+def est_create(name: str, member_slug: str) -> None:
+    from audit.accounts.services import organisation_by_slug
+    from audit.deviations.est.services import create_group
+
+    with _unit_of_work() as session:
+        group = create_group(session, None, organisation_by_slug(session, member_slug), name)
+    click.echo(f"EST group '{group.name}' created with {member_slug} as its first member")
+
+
+@est_group.command("add")
+@click.option("--group", "group_name", required=True, help="The group's name.")
+@click.option("--org", "org_slug", required=True, help="The organisation's slug.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in PartyRole]))
+@click.option("--kind", default="landlord", show_default=True, type=click.Choice([k.value for k in PartyKind]))
+def est_add(group_name: str, org_slug: str, role: str, kind: str) -> None:
+    from audit.accounts.services import organisation_by_slug
+    from audit.deviations.est.services import add_party
+
+    with _unit_of_work() as session:
+        group = _est_group(session, group_name)
+        add_party(session, None, group, organisation_by_slug(session, org_slug), PartyRole(role), PartyKind(kind))
+    click.echo(f"{org_slug} takes part in '{group_name}' as {role} ({kind})")
+
+
+@est_group.command("area")
+@click.option("--group", "group_name", required=True, help="The group's name.")
+@click.option("--name", required=True, help="The group's name for the area, e.g. 'Fittja'.")
+@click.option("--org", "org_slug", default=None, help="A member's slug: count its area (--area) in this one.")
+@click.option("--area", "area_name", default=None, help="The member's own area's name (default: --name).")
+def est_area(group_name: str, name: str, org_slug: str | None, area_name: str | None) -> None:
+    """Add an area to the group (when it is not there yet) and, with --org, count a member's own area in it."""
+    from sqlalchemy import select
+
+    from audit.accounts.services import organisation_by_slug
+    from audit.buildings.models import Area
+    from audit.deviations.est.services import add_group_area, link_area
+
+    with _unit_of_work() as session:
+        group = _est_group(session, group_name)
+        group_area = next((a for a in group.areas if a.name.lower() == name.strip().lower()), None)
+        if group_area is None:
+            group_area = add_group_area(session, None, group, name)
+        if org_slug is not None:
+            organisation = organisation_by_slug(session, org_slug)
+            wanted = area_name or name
+            area = session.scalar(select(Area).where(Area.organisation_id == organisation.id, Area.name == wanted))
+            if area is None:
+                raise click.ClickException(f"{org_slug} has no area named '{wanted}'")
+            link_area(session, None, group_area, area)
+    click.echo(
+        f"'{group_name}' covers {group_area.name}" + (f" (with {org_slug}'s {area_name or name})" if org_slug else "")
+    )
 
 
 @click.group("user", cls=AppGroup, help="Manage users.")
@@ -634,6 +708,7 @@ COMMANDS: list[click.Command] = [
     purge_command,
     org_group,
     user_group,
+    est_group,
     token_group,
     certificates_group,
     audit_group,

@@ -19,7 +19,7 @@ from audit.buildings.services import create_area
 from audit.certificates.status import TIMEZONE
 from audit.demo import demo_photo
 from audit.deviations.est import services
-from audit.deviations.est.models import EstMeasure, HotSpotAnalysis, MeasureStatus, PartyKind, PartyRole
+from audit.deviations.est.models import EstGroup, EstMeasure, HotSpotAnalysis, MeasureStatus, PartyKind, PartyRole
 from audit.deviations.est.weeks import parse_week
 from audit.deviations.models import DeviationReport
 from audit.deviations.services import ReportInput, report_deviation
@@ -379,3 +379,33 @@ def test_a_hot_spot_analysis(app: Flask, world: World) -> None:
     other = w.report("a_host", w.elsewhere, "graffiti", "Alby", at(2, 10), place_name="Torget")
     other_place = w.session.get(DeviationReport, other).place_id  # type: ignore[union-attr]
     assert manager.get(f"/est/{w.group.id}/spots/place:{other_place}").status_code == 404
+
+
+def test_setting_up_a_group_on_the_command_line(runner: Any, world: World, session: Session) -> None:
+    assert runner.invoke(args=["est", "create", "--name", "EST Norsborg", "--member", "landlord-b"]).exit_code == 0
+    added = runner.invoke(
+        args=["est", "add", "--group", "EST Norsborg", "--org", "polisen", "--role", "partner", "--kind", "police"]
+    )
+    assert added.exit_code == 0, added.output
+    area = runner.invoke(
+        args=[
+            "est",
+            "area",
+            "--group",
+            "EST Norsborg",
+            "--name",
+            "Fittja",
+            "--org",
+            "landlord-b",
+            "--area",
+            "Fittja centrum",
+        ]
+    )
+    assert area.exit_code == 0, area.output
+    made = session.scalar(select(EstGroup).where(EstGroup.name == "EST Norsborg"))
+    assert made is not None
+    assert sorted(p.organisation.slug for p in made.parties) == ["landlord-b", "polisen"]
+    assert [link.area_id for link in made.areas[0].links] == [world.area_b.id]
+    refused = runner.invoke(args=["est", "area", "--group", "EST Norsborg", "--name", "Fittja", "--org", "test"])
+    assert refused.exit_code != 0
+    assert "Only a member's own areas can be counted in the group." in refused.output
