@@ -29,6 +29,8 @@ from audit.accounts.models import Role, User
 from audit.buildings.models import Building
 from audit.certificates.services import issue_certificate
 from audit.checklists.models import ChecklistVersion
+from audit.deviations.est import services as est
+from audit.deviations.est.weeks import parse_week
 from audit.inspections.models import Inspection
 from audit.inspections.services import submit_inspection
 from tests.remediation_support import approved_inspection, walk
@@ -94,6 +96,10 @@ def _payloads(names: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
     )
 
 
+#: The EST group's week whose page and forms are fuzzed.
+FUZZ_WEEK = "2026-W49"
+
+
 @pytest.fixture
 def world(
     session: Session,
@@ -117,6 +123,13 @@ def world(
     certificate = issue_certificate(session, manager, approved, lambda _certificate: b"%PDF-1.7 fuzz")
     task = create_task(draft, assignee=users[Role.contractor])
     report = create_report(reporter=users[Role.contractor])
+    group = est.create_group(session, users[Role.admin], users[Role.admin].memberships[0].organisation, "EST Fuzz")
+    group_area = est.add_group_area(session, None, group, "Fittja")
+    session.flush()
+    own_party = group.parties[0]
+    measure = est.record_measure(
+        session, manager, group, parse_week(FUZZ_WEEK) or 0, est.MeasureInput("Väktare", own_party.id)
+    )
     session.flush()
     return {
         "users": {role: user.email for role, user in users.items()},
@@ -129,6 +142,11 @@ def world(
             "user_id": inspector.id,
             "token": "x" * 43,
             "report_id": report.id,
+            "group_id": group.id,
+            "group_area_id": group_area.id,
+            "week": FUZZ_WEEK,
+            "measure_id": measure.id,
+            "spot": f"building:{building.id}",
         },
         "pages": [
             "/login",
@@ -148,6 +166,10 @@ def world(
             "/certificates/",
             "/deviations/new",
             f"/deviations/{report.id}",
+            "/est/",
+            f"/est/{group.id}/",
+            f"/est/{group.id}/weeks/{FUZZ_WEEK}",
+            f"/est/{group.id}/spots/building:{building.id}",
         ],
         # Forms that act on an inspection in another state: approve or return a submitted one, issue an approved one.
         "ids_for": {
