@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from audit.buildings.views import bp as buildings_bp
     from audit.certificates.views import bp as certificates_bp
     from audit.database import make_engine
+    from audit.deviations.est import evaluation_views  # noqa: F401  # adds the evaluation's routes to est_bp
     from audit.deviations.est.views import bp as est_bp
     from audit.deviations.views import bp as deviations_bp
     from audit.event_log import subscribe as subscribe_event_log

@@ -3,6 +3,7 @@ situation picture's figures from the database, the meeting's PDF, sharing, measu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -219,6 +220,13 @@ def test_group_access_matrix(app: Flask, world: World) -> None:
         assert 'data-area-total="Fittja"' in picture
         assert "Kyrkgatan 4" in picture
         assert "Namn a_host" not in picture
+        # The evaluation counts the six reports of week 49 in Fittja, sensitive ones too, and carries no words.
+        evaluation = police.get(f"/est/{w.group.id}/areas/{w.fittja.id}/evaluation?until={WEEK}")
+        row = re.search(r'data-week="2026-W49">.*?data-total>(\d+)<', evaluation.get_data(as_text=True))
+        assert row is not None
+        assert row.group(1) == "6"
+        for hidden in ("OPEN-A", "HEMLIG-B", "DELAD-B", "Namn a_host", "Kyrkgatan 4"):
+            assert hidden not in evaluation.get_data(as_text=True), hidden
 
         # Within a member, reports beyond one's own stay with the coordinators.
         assert _as(app, "a-inspector@test.example").get(f"/est/{w.group.id}/reports").status_code == 403

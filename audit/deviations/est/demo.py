@@ -201,4 +201,19 @@ def create_est_demo(session: Session, demo: Organisation, users: dict[Role, User
         )
         if status is not MeasureStatus.planned:
             services.set_measure_status(session, manager, measure, status)
+    # A measure of last autumn, so the evaluation's before and after (12 weeks each) are both over.
+    lamps = services.record_measure(
+        session,
+        manager,
+        group,
+        this_week - 14,
+        services.MeasureInput(
+            what="Fler lampor vid parkeringens gångväg",
+            party_id=group.parties[0].id,
+            place="Parkeringen vid Kyrkgatan 4",
+            responsible=group.parties[0].organisation.name,
+            follow_up_on=monday(this_week - 10),
+        ),
+    )
+    services.set_measure_status(session, manager, lamps, MeasureStatus.done)
     return group
