@@ -6,7 +6,9 @@ up to 50,000 (Core inserts, `audit/deviations/est/bulk.py`), and measures the pi
 
 - the server's time: `services.situation()` (its grouped queries and the pure picture) in this process, 20 runs;
 - the page: `GET /est/<group>/weeks/<week>` as the demo manager, one connection, 20 requests, against gunicorn
-  started as in `bench/run.py` (the server's time plus a loopback round trip and the template).
+  started as in `bench/run.py` (the server's time plus a loopback round trip and the template);
+- the evaluation's server time: `evaluation_services.evaluate()` of the year up to this week with the before/after
+  of the group's first measure, 20 runs (reported, no target).
 
 It reports the median and the slowest run; the target (≤ 200 ms server time on PostgreSQL, issue 14) is reported as
 PASS or MISS and never fails the run.
@@ -51,11 +53,13 @@ def _fill(database_url: str) -> tuple[int, int]:
         engine.dispose()
 
 
-def _in_process(env: dict[str, str], group_id: int) -> list[float]:
+def _in_process(env: dict[str, str], group_id: int, evaluation: bool = False) -> list[float]:
+    """`services.situation()` of this week, or with `evaluation` the year's evaluation up to this week with the
+    before/after of the group's first measure (`evaluation_services.evaluate()`)."""
     from audit import create_app
     from audit.certificates.status import today_in_sweden
-    from audit.deviations.est import services
-    from audit.deviations.est.models import EstGroup
+    from audit.deviations.est import evaluation_services, services
+    from audit.deviations.est.models import EstGroup, EstMeasure
     from audit.deviations.est.weeks import week_of
     from audit.extensions import db
     from audit.settings import Settings
@@ -66,9 +70,13 @@ def _in_process(env: dict[str, str], group_id: int) -> list[float]:
         group = db.session.get(EstGroup, group_id)
         assert group is not None
         week = week_of(today_in_sweden())
+        measure_id = db.session.scalar(select(EstMeasure.id).where(EstMeasure.group_id == group_id).limit(1))
         for _ in range(RUNS):
             began = time.perf_counter()
-            services.situation(db.session, group, week)
+            if evaluation:
+                evaluation_services.evaluate(db.session, group, week, measure_id=measure_id)
+            else:
+                services.situation(db.session, group, week)
             times.append((time.perf_counter() - began) * 1000)
         db.session.rollback()
     return times
@@ -116,6 +124,7 @@ def main() -> int:
                 print(f"{kind}: {total:,} reports", file=sys.stderr)
                 lines.append(_line(kind, "situation() in process", _in_process(env, group_id), kind == "postgresql"))
                 lines.append(_line(kind, "the week's page over HTTP", _page(env, folder, group_id), False))
+                lines.append(_line(kind, "evaluate(): a year, before/after", _in_process(env, group_id, True), False))
     print("\n".join(lines))
     return 0
 
