@@ -171,6 +171,10 @@ def test_the_page_and_the_csv(app: Flask, world: World) -> None:  # noqa: F811
     assert rows["2026-W45"][-1] == "Ny belysning (kyrkgatan  4)"
     graffiti = header.index(next(h for h in header if h.lower().startswith("klotter")))
     assert [rows[week][graffiti] for week in ("2026-W42", "2026-W43", "2026-W44")] == ["1", "0", "1"]
+    # Odd query strings fall back to this year and 12 weeks; none fails.
+    for query in ("until=9999-W52", "until=0001-W01", "until=x", "n=abc", "n=-5", "measure=-1", "measure=1e99"):
+        assert client.get(f"{base}?{query}").status_code == 200, query
+        assert client.get(f"/est/{world.group.id}/evaluation.csv?{query}").status_code == 200, query
     # Another group's area, an unknown area, an outsider: 404.
     assert client.get(f"/est/{world.group.id}/areas/999999/evaluation").status_code == 404
     assert _as(app, "o-admin@test.example").get(f"/est/{world.group.id}/evaluation").status_code == 404

@@ -39,9 +39,12 @@ def _scope(group_id: int, group_area_id: int | None) -> tuple[EstParty, EstGroup
 
 
 def _last_week() -> int:
-    """The chart's last week: `?until=YYYY-Www` or the current week."""
+    """The chart's last week: `?until=YYYY-Www` (years 2000 to 2100: the calendar's ends would overflow) or the
+    current week."""
     chosen = parse_week(request.args.get("until", ""))
-    return chosen if chosen is not None else week_of(today_in_sweden())
+    if chosen is None or not 2000 <= monday(chosen).year <= 2100:
+        return week_of(today_in_sweden())
+    return chosen
 
 
 def _keys(year: pure.Year, titles: dict[str, str]) -> list[str]:
