@@ -16,10 +16,10 @@ from audit.access import ADMINS, ALL_ROLES, allow, public
 from audit.accounts import services
 from audit.accounts.auth import LoginFailed, authenticate, begin_login, end_login
 from audit.accounts.forms import ChangePasswordForm, LoginForm, NewPasswordForm, ResetLinkForm
-from audit.accounts.models import Role
 from audit.accounts.throttle import LoginThrottled
 from audit.errors import DomainError
 from audit.extensions import db
+from audit.main.views import landing
 from audit.urls import same_site_path
 
 bp = Blueprint("accounts", __name__)
@@ -29,9 +29,7 @@ def _safe_next(target: str | None) -> str:
     """Only a path on this site; never an outside address (open redirect)."""
     if path := same_site_path(target):
         return path
-    if current_user.is_authenticated and current_user.role is Role.contractor:
-        return url_for("remediation.index", unverified=1)  # contractors work only on their tasks
-    return url_for("buildings.index")
+    return landing() if current_user.is_authenticated else url_for("main.index")
 
 
 def _throttled(template: str, throttled: LoginThrottled, **context: object) -> ResponseReturnValue:

@@ -180,6 +180,17 @@ class Inspection(Base):
         return f"<Inspection {self.id} {self.kind} {self.status}>"
 
 
+class InspectionScope(Base):
+    """The checklist sections an inspection is limited to (a spot check of a few sections, e.g. one started from an
+    EST hot spot). Fixed when it starts; the walk, the progress and the score cover only these sections' items."""
+
+    __tablename__ = "inspection_scopes"
+
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
+    #: The section keys, sorted.
+    section_keys: Mapped[list[str]] = mapped_column(JSON)
+
+
 class Answer(Base):
     """The inspector's judgement of one checklist item; `revision` grows with every saved change."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -29,7 +30,7 @@ from audit.inspections.answers import (
     check_inspection_text,
     text_length,
 )
-from audit.inspections.models import Answer, Inspection, InspectionKind, InspectionStatus
+from audit.inspections.models import Answer, Inspection, InspectionKind, InspectionScope, InspectionStatus
 from audit.inspections.scoring import ScoreCard, score
 from audit.inspections.walk import build_walk
 from audit.remediation.follow_up import inspection_checklist, plan_follow_up
@@ -86,9 +87,33 @@ def open_drafts(session: Session, building_id: int) -> list[Inspection]:
     )
 
 
+class InvalidScope(DomainError):
+    pass
+
+
+def check_scope(checklist_version: ChecklistVersion, kind: InspectionKind, sections: Collection[str]) -> list[str]:
+    """The sections a limited inspection covers, sorted: only a spot check is limited, to sections of its checklist."""
+    if kind is not InspectionKind.spot_check:
+        raise InvalidScope(N_("Only a spot check can be limited to some sections."))
+    known = {section.key for section in checklist_version.checklist.sections}
+    keys = sorted(set(sections) & known)
+    if not keys:
+        raise InvalidScope(N_("None of these sections is in the checklist."))
+    return keys
+
+
 def start_inspection(
-    session: Session, actor: User, building: Building, kind: InspectionKind, checklist_version: ChecklistVersion
+    session: Session,
+    actor: User,
+    building: Building,
+    kind: InspectionKind,
+    checklist_version: ChecklistVersion,
+    sections: Collection[str] | None = None,
+    inspector: User | None = None,
 ) -> Inspection:
+    """A new draft inspection of the building, walked by `inspector` (the actor by default); `sections` limits a
+    spot check to those checklist sections (its walk, progress and score cover only their items)."""
+    keys = None if sections is None else check_scope(checklist_version, kind, sections)
     # The building's row lock (SQLite: the write lock) makes two starts at once take turns, so the second one
     # sees the first one's draft.
     lock_for_write(session)
@@ -109,13 +134,19 @@ def start_inspection(
         building=building,
         checklist_version=checklist_version,
         kind=kind,
-        inspector=actor,
+        inspector=inspector or actor,
     )
     session.add(inspection)
     session.flush()
     if kind is InspectionKind.follow_up:
         plan_follow_up(session, inspection)  # what it re-checks: the failed and the critical items
-    _announce(signals.inspection_started, session, actor, inspection, None, kind=kind, building_id=building.id)
+    scoped = {} if keys is None else {"sections": keys}
+    if keys is not None:
+        session.add(InspectionScope(inspection_id=inspection.id, section_keys=keys))
+        session.flush()
+    _announce(
+        signals.inspection_started, session, actor, inspection, None, kind=kind, building_id=building.id, **scoped
+    )
     return inspection
 
 

@@ -20,6 +20,7 @@ from audit.accounts.models import Role
 from audit.buildings.models import Building, with_feature_list
 from audit.certificates.services import issue_problem
 from audit.checklists.models import ChecklistVersion
+from audit.deviations.est.services import spot_check_origin
 from audit.errors import DomainError
 from audit.extensions import db
 from audit.i18n import current_language, translate_all
@@ -214,6 +215,7 @@ def show(inspection_id: int) -> ResponseReturnValue:
         discard_form=DiscardForm(),
         may_discard=inspection.status is InspectionStatus.draft
         and may_discard(current_user, current_user.role, inspection),
+        origin=spot_check_origin(db.session, inspection),
     )
 
 

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session, object_session
 from audit.buildings.features import Feature
 from audit.checklists.schema import Checklist, is_applicable
 from audit.errors import N_, InvalidTransition
-from audit.inspections.models import Answer, AnswerResult, Inspection, InspectionKind, InspectionStatus
+from audit.inspections.models import (
+    Answer,
+    AnswerResult,
+    Inspection,
+    InspectionKind,
+    InspectionScope,
+    InspectionStatus,
+)
 from audit.remediation.models import FollowUp, RemediationTask
 from audit.remediation.workflow import TaskStatus
 
@@ -74,11 +81,28 @@ def follow_up_of(inspection: Inspection) -> FollowUp | None:
     return session.get(FollowUp, inspection.id) if session is not None else None
 
 
+def scope_of(inspection: Inspection) -> InspectionScope | None:
+    """The sections a limited spot check covers; None for an inspection of the whole checklist."""
+    if inspection.kind is not InspectionKind.spot_check or inspection.id is None:
+        return None
+    session = object_session(inspection)
+    return session.get(InspectionScope, inspection.id) if session is not None else None
+
+
+def section_items(checklist: Checklist, section_keys: Collection[str]) -> list[str]:
+    """The keys of every item of these sections."""
+    return [item.key for section in checklist.sections if section.key in section_keys for item in section.items]
+
+
 def inspection_checklist(inspection: Inspection) -> Checklist:
-    """The checklist the inspection is walked and scored against (a follow-up's carried-over items only)."""
+    """The checklist the inspection is walked and scored against: a follow-up's carried-over items only, a limited
+    spot check's sections only, else the whole pinned version."""
     checklist = inspection.checklist_version.checklist
     follow_up = follow_up_of(inspection)
-    return checklist if follow_up is None else restricted(checklist, follow_up.item_keys)
+    if follow_up is not None:
+        return restricted(checklist, follow_up.item_keys)
+    scope = scope_of(inspection)
+    return checklist if scope is None else restricted(checklist, section_items(checklist, scope.section_keys))
 
 
 def plan_follow_up(session: Session, inspection: Inspection) -> FollowUp:

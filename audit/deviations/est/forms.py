@@ -60,3 +60,8 @@ class MeasureStatusForm(FlaskForm):
 class AnalysisForm(FlaskForm):
     causes = SelectMultipleField(_l("Causes"), validate_choice=False)
     notes = TextAreaField(_l("Other causes and notes"), validators=[Optional(), Length(max=MAX_DESCRIPTION)])
+
+
+class SpotCheckForm(FlaskForm):
+    building_id = SelectField(_l("Building"), coerce=_optional_id, validate_choice=False)
+    inspector_id = SelectField(_l("Inspector"), coerce=_optional_id, validate_choice=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit.accounts.models import Organisation
@@ -20,6 +20,7 @@ from audit.database import Base, UTCDateTime, utcnow
 from audit.deviations.est.hotspots import DEFAULT_M, DEFAULT_N
 from audit.deviations.models import Place
 from audit.enums import enum_column_type
+from audit.inspections.models import Inspection
 
 #: Longest text of a measure or a responsible person's name.
 MAX_MEASURE = 300
@@ -191,3 +192,20 @@ class EstMeasure(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     party: Mapped[EstParty] = relationship()
+
+
+class EstSpotCheck(Base):
+    """A spot-check inspection started from a hot spot: the link both pages show."""
+
+    __tablename__ = "est_spot_checks"
+    __table_args__ = (Index("ix_est_spot_checks_group_id_spot", "group_id", "spot"),)
+
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("est_groups.id", ondelete="CASCADE"))
+    #: The hot spot's key, as `HotSpotAnalysis.spot` ("place:12" or "building:7").
+    spot: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    inspection: Mapped[Inspection] = relationship()
+    group: Mapped[EstGroup] = relationship()

@@ -18,9 +18,12 @@ from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from audit.accounts.models import Membership, Organisation, User
+from audit.access import INSPECTORS
+from audit.accounts.models import Membership, Organisation, Role, User
 from audit.buildings.models import Area, Building
 from audit.certificates.status import TIMEZONE
+from audit.checklists.models import ChecklistVersion
+from audit.checklists.services import current_checklist
 from audit.deviations import signals
 from audit.deviations.est import picture as pure
 from audit.deviations.est.hotspots import Period, hot_periods
@@ -31,16 +34,20 @@ from audit.deviations.est.models import (
     EstGroupArea,
     EstMeasure,
     EstParty,
+    EstSpotCheck,
     HotSpotAnalysis,
     MeasureStatus,
     PartyKind,
     PartyRole,
 )
 from audit.deviations.est.weeks import week_start, week_text
-from audit.deviations.models import DeviationReport, Place
-from audit.deviations.services import check_text, is_coordinator
+from audit.deviations.models import DeviationCatalogueVersion, DeviationReport, Place
+from audit.deviations.services import check_text, current_catalogue, is_coordinator
 from audit.errors import N_, DomainError
 from audit.events import announce
+from audit.inspections.models import Inspection, InspectionKind
+from audit.inspections.services import start_inspection
+from audit.remediation.models import RemediationTask
 
 #: How many weeks of history the hot-spot rule looks at: a hot spot that began earlier shows as beginning then.
 HISTORY_WEEKS = 26
@@ -75,6 +82,17 @@ def groups_of(session: Session, organisation_id: int) -> list[EstParty]:
             .order_by(EstGroup.name)
         )
     )
+
+
+def partner_only(session: Session, organisation_id: int) -> bool:
+    """Whether the organisation takes part in EST groups only as a partner (the police, the municipality): a partner
+    in a group, a member of none, and owner of no building. Such an organisation's users land on their EST groups
+    and see only those in the menu; an organisation that is also a landlord keeps the whole app."""
+    roles = set(session.scalars(select(EstParty.role).where(EstParty.organisation_id == organisation_id).distinct()))
+    if roles != {PartyRole.partner}:
+        return False
+    owns = session.scalar(select(Building.id).where(Building.organisation_id == organisation_id).limit(1))
+    return owns is None
 
 
 def may_manage(party: EstParty, user: Any) -> bool:
@@ -521,3 +539,149 @@ def spot_weeks(session: Session, group: EstGroup, spot: str, week: int) -> list[
 
 def spot_periods(group: EstGroup, weeks: list[int], until: int) -> list[Period]:
     return hot_periods(weeks, until, group.hot_n, group.hot_m)
+
+
+# --- spot checks and tasks from a hot spot ----------------------------------------------------------------------
+
+
+def _at_spot(query: Select[Any], target: Place | Building) -> Select[Any]:
+    """Reports counted for the spot: a place's reports, or a building's reports that name no place."""
+    if isinstance(target, Place):
+        return query.where(DeviationReport.place_id == target.id)
+    return query.where(DeviationReport.place_id.is_(None), DeviationReport.building_id == target.id)
+
+
+def spot_sections(session: Session, group: EstGroup, target: Place | Building) -> list[str]:
+    """The checklist sections related to the categories of the spot's reports (the catalogue's `related_section`)."""
+    columns: Select[Any] = select(DeviationReport.catalogue_id, DeviationReport.category_key)  # type: ignore[assignment]
+    query = _in_group(columns, group.id)
+    pairs = session.execute(_at_spot(query, target).distinct()).all()
+    wanted = select(DeviationCatalogueVersion).where(DeviationCatalogueVersion.id.in_({p[0] for p in pairs}))
+    versions = {v.id: v.catalogue for v in session.scalars(wanted)}
+    found = set()
+    for version_id, key in pairs:
+        category = versions[version_id].category(key) if version_id in versions else None
+        if category is not None and category.related_section is not None:
+            found.add(category.related_section)
+    return sorted(found)
+
+
+def spot_check_buildings(session: Session, target: Place | Building, organisation_id: int) -> list[Building]:
+    """The buildings the organisation may spot-check from the spot: a building spot if it is the organisation's
+    own; for a place, the organisation's own buildings in the place's area."""
+    if isinstance(target, Building):
+        return [target] if target.organisation_id == organisation_id else []
+    return list(
+        session.scalars(
+            select(Building)
+            .where(Building.organisation_id == organisation_id, Building.area_id == target.area_id)
+            .order_by(Building.name, Building.id)
+        )
+    )
+
+
+def spot_checklist(session: Session) -> ChecklistVersion | None:
+    """The checklist version a spot check pins: the newest of the checklist the catalogue's sections name."""
+    catalogue = current_catalogue(session)
+    return current_checklist(session, catalogue.catalogue.checklist) if catalogue is not None else None
+
+
+def _role_in(session: Session, user_id: int, organisation_id: int) -> Role | None:
+    return session.scalar(
+        select(Membership.role).where(Membership.user_id == user_id, Membership.organisation_id == organisation_id)
+    )
+
+
+def spot_check_inspectors(session: Session, organisation_id: int) -> list[User]:
+    """Who may walk a spot check the organisation starts: its inspectors and admins."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == organisation_id, Membership.role.in_(INSPECTORS))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def start_spot_check(
+    session: Session, actor: User, party: EstParty, spot: str, building: Building, inspector: User
+) -> Inspection:
+    """A spot-check inspection of the building, limited to the sections related to the spot's reports, linked to
+    the hot spot. Ordered by a member's coordinator, of a building of their own organisation, for one of its
+    inspectors to walk."""
+    group = party.group
+    target = spot_target(session, group, spot)
+    if target is None:
+        raise EstRefused("spot", N_("Choose a place of the group."))
+    role = _role_in(session, actor.id, party.organisation_id)
+    if party.role is not PartyRole.member or role is None or not is_coordinator(role):
+        raise EstRefused("building_id", N_("Only a member's safety coordinators start spot checks."))
+    if _role_in(session, inspector.id, party.organisation_id) not in INSPECTORS:
+        raise EstRefused("inspector_id", N_("Choose an inspector of your organisation."))
+    if building.id not in {b.id for b in spot_check_buildings(session, target, party.organisation_id)}:
+        raise EstRefused("building_id", N_("Choose a building of your own at this place."))
+    version = spot_checklist(session)
+    if version is None:
+        raise EstRefused("building_id", N_("No checklist is loaded."))
+    sections = spot_sections(session, group, target)
+    if not sections:
+        raise EstRefused("building_id", N_("The reports at this place relate to no checklist section."))
+    inspection = start_inspection(
+        session, actor, building, InspectionKind.spot_check, version, sections, inspector=inspector
+    )
+    session.add(EstSpotCheck(inspection_id=inspection.id, group_id=group.id, spot=spot, created_by_id=actor.id))
+    session.flush()
+    announce(
+        signals.spot_check_started,
+        session,
+        actor,
+        organisation_id=party.organisation_id,
+        object_id=inspection.id,
+        after={"group_id": group.id, "spot": spot, "building_id": building.id, "inspector_id": inspector.id},
+    )
+    return inspection
+
+
+def spot_inspections(session: Session, group: EstGroup, spot: str, organisation_id: int) -> list[Inspection]:
+    """The organisation's spot checks started from the hot spot, newest first (another organisation's stay its own)."""
+    return list(
+        session.scalars(
+            select(Inspection)
+            .join(EstSpotCheck, EstSpotCheck.inspection_id == Inspection.id)
+            .where(
+                EstSpotCheck.group_id == group.id,
+                EstSpotCheck.spot == spot,
+                Inspection.organisation_id == organisation_id,
+            )
+            .options(joinedload(Inspection.building))
+            .order_by(Inspection.id.desc())
+        )
+    )
+
+
+def spot_tasks(
+    session: Session, group: EstGroup, target: Place | Building, organisation_id: int
+) -> list[RemediationTask]:
+    """The organisation's remediation tasks made from the spot's reports, newest first."""
+    reports = _at_spot(_in_group(select(DeviationReport.id), group.id), target).where(
+        DeviationReport.organisation_id == organisation_id
+    )
+    return list(
+        session.scalars(
+            select(RemediationTask)
+            .where(RemediationTask.organisation_id == organisation_id, RemediationTask.deviation_id.in_(reports))
+            .order_by(RemediationTask.id.desc())
+        )
+    )
+
+
+def spot_check_origin(session: Session, inspection: Inspection) -> tuple[EstSpotCheck, str] | None:
+    """The hot spot a spot check was started from and the spot's name; None for other inspections."""
+    if inspection.kind is not InspectionKind.spot_check:
+        return None
+    link = session.get(EstSpotCheck, inspection.id)
+    if link is None:
+        return None
+    target = spot_target(session, link.group, link.spot)
+    return link, target.name if target is not None else link.spot

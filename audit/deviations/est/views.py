@@ -7,7 +7,7 @@ everything. What a party then sees is decided by the services (`services.group_r
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,8 +15,8 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not in its stubs yet
 
 from audit.access import ADMINS, REVIEWERS, STAFF, allow
-from audit.accounts.models import Organisation
-from audit.buildings.models import Area
+from audit.accounts.models import Organisation, User
+from audit.buildings.models import Area, Building
 from audit.certificates.status import today_in_sweden
 from audit.deviations.est import services
 from audit.deviations.est.forms import (
@@ -28,6 +28,7 @@ from audit.deviations.est.forms import (
     MeasureStatusForm,
     PartyForm,
     RuleForm,
+    SpotCheckForm,
 )
 from audit.deviations.est.models import (
     Cause,
@@ -42,6 +43,7 @@ from audit.deviations.est.models import (
 )
 from audit.deviations.est.picture import titles
 from audit.deviations.est.weeks import monday, parse_week, week_of, week_text
+from audit.deviations.models import Place
 from audit.deviations.services import current_catalogue
 from audit.downloads import private_file
 from audit.errors import DomainError
@@ -51,6 +53,24 @@ from audit.labels import label
 from audit.urls import bounded_id
 
 bp = Blueprint("est", __name__, url_prefix="/est")
+
+
+def est_partner_only() -> bool:
+    """`services.partner_only` for the signed-in organisation, asked once per login and kept in the session: the
+    menu asks on every page, and the walk's pages count their statements. (It only shapes the menu and the start
+    page; an organisation that changes stance sees it at its next login.)"""
+    if not current_user.is_authenticated:
+        return False
+    kept = session.get("est_partner_only")
+    if not isinstance(kept, list) or len(kept) != 2 or kept[0] != current_user.organisation_id:
+        kept = [current_user.organisation_id, services.partner_only(db.session, current_user.organisation_id)]
+        session["est_partner_only"] = kept
+    return bool(kept[1])
+
+
+@bp.app_context_processor
+def _menu_context() -> dict[str, object]:
+    return {"est_partner_only": est_partner_only}
 
 
 def party_or_404(group_id: int) -> EstParty:
@@ -405,6 +425,9 @@ def _spot_page(
     weeks = services.spot_weeks(db.session, group, spot, week)
     analysis = services.analysis_of(db.session, group, spot)
     measure_form.party_id.choices = [SelectChoice(str(p.id), party_label(p)) for p in group.parties]
+    recording = services.may_record(party, current_user)
+    # Inspections and tasks are the organisation's own: a member's, never a partner's.
+    member = party.role is PartyRole.member
     return (
         render_template(
             "est/spot.html",
@@ -416,7 +439,10 @@ def _spot_page(
             weeks=[week_text(w) for w in weeks],
             analysis=analysis,
             measures=services.analysis_measures(db.session, analysis) if analysis else [],
-            recording=services.may_record(party, current_user),
+            recording=recording,
+            spot_check_form=_spot_check_form(party, target) if recording else None,
+            inspections=services.spot_inspections(db.session, group, spot, party.organisation_id) if member else [],
+            tasks=services.spot_tasks(db.session, group, target, party.organisation_id) if member and target else [],
             form=form,
             measure_form=measure_form,
             status_form=MeasureStatusForm(),
@@ -447,3 +473,38 @@ def spot_measure(group_id: int, spot: str) -> ResponseReturnValue:
             flash(_("The measure is recorded."), "success")
             return redirect(url_for("est.spot", group_id=group_id, spot=spot), 303)
     return _spot_page(party_or_404(group_id), spot, _analysis_form(analysis), form, 422)
+
+
+def _spot_check_form(party: EstParty, target: Place | Building | None) -> SpotCheckForm | None:
+    """The spot-check form, or None when the organisation has no building to check at the spot."""
+    buildings = services.spot_check_buildings(db.session, target, party.organisation_id) if target else []
+    if not buildings:
+        return None
+    inspectors = services.spot_check_inspectors(db.session, party.organisation_id)
+    form = SpotCheckForm()
+    form.building_id.choices = [SelectChoice(str(b.id), b.name) for b in buildings]
+    form.inspector_id.choices = [SelectChoice(str(u.id), u.name) for u in inspectors]
+    if any(u.id == current_user.id for u in inspectors):
+        form.inspector_id.data = current_user.id  # the coordinator walks it when they may
+    return form
+
+
+@bp.post("/<int:group_id>/spots/<spot>/spot-check")
+@allow(REVIEWERS)
+def spot_check(group_id: int, spot: str) -> ResponseReturnValue:
+    """Start a spot check of a building at the hot spot (the inspections package's service does the starting)."""
+    party = _spot_or_404(group_id, spot, recording=True)
+    form = SpotCheckForm()
+    building = db.session.get(Building, form.building_id.data or 0)
+    inspector = db.session.get(User, form.inspector_id.data or 0)
+    if form.validate_on_submit() and building is not None and inspector is not None:
+        try:
+            inspection = services.start_spot_check(db.session, current_user.user, party, spot, building, inspector)
+        except DomainError as exc:
+            _refused(exc)
+        else:
+            flash(_("The spot check is started."), "success")
+            return redirect(url_for("inspections.show", inspection_id=inspection.id), 303)
+    else:
+        flash(_("Choose a building and an inspector."), "error")
+    return redirect(url_for("est.spot", group_id=group_id, spot=spot), 303)
