@@ -48,6 +48,7 @@ class World:
         self.session = session
         self.a, self.b = org, create_org("landlord-b", "Hyresbolaget B")
         self.police, self.outsider = create_org("polisen", "Polisen Botkyrka"), create_org("outsider", "Utomstående AB")
+        self.city = create_org("kommunen", "Botkyrka kommun")
         self.users = {
             "a_manager": create_member(Role.manager, organisation=self.a, email="a-manager@test.example"),
             "a_admin": create_member(Role.admin, organisation=self.a, email="a-admin@test.example"),
@@ -57,6 +58,7 @@ class World:
             "b_host": create_member(Role.contractor, organisation=self.b, email="b-host@test.example"),
             "police_manager": create_member(Role.manager, organisation=self.police, email="p-manager@test.example"),
             "police_viewer": create_member(Role.viewer, organisation=self.police, email="p-viewer@test.example"),
+            "city_manager": create_member(Role.manager, organisation=self.city, email="c-manager@test.example"),
             "outsider_admin": create_member(Role.admin, organisation=self.outsider, email="o-admin@test.example"),
         }
         for key, user in self.users.items():
@@ -66,6 +68,7 @@ class World:
         self.police_party = services.add_party(
             session, None, self.group, self.police, PartyRole.partner, PartyKind.police
         )
+        services.add_party(session, None, self.group, self.city, PartyRole.partner, PartyKind.municipality)
         self.fittja = services.add_group_area(session, None, self.group, "Fittja")
         self.area_a = create_area(session, self.a, "Fittja")
         self.area_b = create_area(session, self.b, "Fittja centrum")
@@ -194,13 +197,15 @@ def test_group_access_matrix(app: Flask, world: World) -> None:
         photo_id = w.session.get(DeviationReport, b_open).photos[0].id  # type: ignore[union-attr]
         assert client.get(f"/deviations/{b_open}/photos/{photo_id}").status_code == 404
 
-        # The police: only what a member shared, the sensitive one as category and place; no people, no photos.
+        # The police: what a member shared, the sensitive one as category and place, and the tips (suspected drug
+        # dealing) with their words; no people, no photos.
         page = _as(app, "p-manager@test.example").get(f"/est/{w.group.id}/reports").get_data(as_text=True)
         assert "DELAD-B" in page
         assert f'data-report="{b_secret_shared}"' in page
+        assert "HEMLIG-A" in page  # a tip to the police
+        assert page.count("data-tip") == 1
         for hidden in (
             "OPEN-A",
-            "HEMLIG-A",
             "OPEN-B",
             "HEMLIG-B",
             "DELADKÄNSLIG-B",
@@ -208,6 +213,11 @@ def test_group_access_matrix(app: Flask, world: World) -> None:
             "Namn a_host",
             "/photos/",
         ):
+            assert hidden not in page, hidden
+        # Another partner (the municipality) gets what was shared, not the police's tips.
+        page = _as(app, "c-manager@test.example").get(f"/est/{w.group.id}/reports").get_data(as_text=True)
+        assert "DELAD-B" in page
+        for hidden in ("HEMLIG-A", "OPEN-A", "OPEN-B", "HEMLIG-B", "DELADKÄNSLIG-B", "data-tip"):
             assert hidden not in page, hidden
         police = _as(app, "p-manager@test.example")
         for path in (f"/deviations/{b_shared}", f"/deviations/{a_open}", "/deviations/?status=new"):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -258,6 +258,8 @@ class GroupReport:
     status: str
     description: str | None
     shared: bool
+    #: A tip to the police: its category passes its reports on to the group's police partners, description included.
+    tip: bool
     #: The viewer's own organisation's report: its page (under the organisation's own rules) is linked.
     own: bool
 
@@ -266,8 +268,11 @@ def group_reports(
     session: Session, group: EstGroup, party: EstParty, language: str, limit: int = 200
 ) -> list[GroupReport]:
     query = _in_group(select(DeviationReport), group.id)
+    police = party.role is PartyRole.partner and party.kind is PartyKind.police
     if party.role is PartyRole.partner:
-        query = query.where(DeviationReport.shared_with_partners.is_(True))
+        # What a member shared with every partner; the police also get the tips its categories route to them.
+        seen = DeviationReport.shared_with_partners.is_(True)
+        query = query.where(or_(seen, DeviationReport.police_tip.is_(True)) if police else seen)
     query = query.options(
         joinedload(DeviationReport.area), joinedload(DeviationReport.building), joinedload(DeviationReport.place)
     ).order_by(DeviationReport.seen_at.desc(), DeviationReport.id.desc())
@@ -277,6 +282,7 @@ def group_reports(
     rows = []
     for report in session.scalars(query.limit(limit)).unique():
         own = report.organisation_id == party.organisation_id and party.role is PartyRole.member
+        tip = police and report.police_tip
         rows.append(
             GroupReport(
                 id=report.id,
@@ -285,9 +291,11 @@ def group_reports(
                 place=report.place_label(),
                 seen_at=report.seen_at,
                 status=report.status.value,
-                # Another organisation's sensitive report: its category and place only.
-                description=None if report.sensitive and not own else report.description,
+                # Another organisation's sensitive report: its category and place only (unless it is a tip to
+                # the police, who get it to act on it).
+                description=report.description if own or not report.sensitive or tip else None,
                 shared=report.shared_with_partners,
+                tip=tip,
                 own=own,
             )
         )
