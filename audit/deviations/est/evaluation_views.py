@@ -7,7 +7,7 @@ Routes on the EST blueprint, in a module of their own; `audit/__init__.py` impor
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -16,7 +16,7 @@ from audit.certificates.status import today_in_sweden
 from audit.deviations.est import evaluation as pure
 from audit.deviations.est import evaluation_services as services
 from audit.deviations.est.models import EstGroupArea, EstParty, MeasureStatus
-from audit.deviations.est.views import _category_titles, bp, party_or_404
+from audit.deviations.est.views import _category_titles, bp, of_group_or_404, party_or_404
 from audit.deviations.est.weeks import monday, parse_week, week_of, week_text
 from audit.downloads import private_file
 from audit.extensions import db
@@ -32,10 +32,7 @@ def _scope(group_id: int, group_area_id: int | None) -> tuple[EstParty, EstGroup
     party = party_or_404(group_id)
     if group_area_id is None:
         return party, None
-    group_area = db.session.get(EstGroupArea, group_area_id)
-    if group_area is None or group_area.group_id != party.group_id:
-        abort(404)
-    return party, group_area
+    return party, of_group_or_404(EstGroupArea, group_area_id, party)
 
 
 def _last_week() -> int:

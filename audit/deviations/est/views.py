@@ -7,6 +7,8 @@ everything. What a party then sees is decided by the services (`services.group_r
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -80,6 +82,18 @@ def party_or_404(group_id: int) -> EstParty:
     if party is None:
         abort(404)
     return party
+
+
+#: What belongs to one group and is addressed by its id in a group's URL.
+T = TypeVar("T", EstGroupArea, EstMeasure)
+
+
+def of_group_or_404(model: type[T], ident: int, party: EstParty) -> T:
+    """A group area or measure of the party's group by its id; 404 when missing or another group's."""
+    found = db.session.get(model, ident)
+    if found is None or found.group_id != party.group_id:
+        abort(404)
+    return found
 
 
 def _managing(group_id: int) -> EstParty:
@@ -237,9 +251,7 @@ def add_area(group_id: int) -> ResponseReturnValue:
 @allow(ADMINS)
 def link_area(group_id: int, group_area_id: int) -> ResponseReturnValue:
     party = _managing(group_id)
-    group_area = db.session.get(EstGroupArea, group_area_id)
-    if group_area is None or group_area.group_id != party.group_id:
-        abort(404)
+    group_area = of_group_or_404(EstGroupArea, group_area_id, party)
     form = _link_form()
     area = db.session.get(Area, form.area_id.data) if form.validate_on_submit() and form.area_id.data else None
     if area is None or area.organisation_id != current_user.organisation_id:
@@ -351,9 +363,7 @@ def add_measure(group_id: int, week: str) -> ResponseReturnValue:
 @allow(REVIEWERS)
 def measure_status(group_id: int, measure_id: int) -> ResponseReturnValue:
     party = _recording(group_id)
-    measure = db.session.get(EstMeasure, measure_id)
-    if measure is None or measure.group_id != party.group_id:
-        abort(404)
+    measure = of_group_or_404(EstMeasure, measure_id, party)
     form = MeasureStatusForm()
     form.status.choices = [SelectChoice(s.value, label(s)) for s in MeasureStatus]
     if form.validate_on_submit():
